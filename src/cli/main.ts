@@ -1,0 +1,41 @@
+// Entry point of the `regprobe` command: one yargs command module per command (src/cli/*-command.ts).
+import yargs from 'yargs';
+import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
+import { result } from './context.js';
+// command modules (one import + one .command() line each)
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<ExitCodeValue> {
+  result.exitCode = ExitCode.ok;
+  let failure: string | undefined;
+  try {
+    await yargs(argv)
+      .scriptName('regprobe')
+      .usage('$0 <command> [options]\n\nConformance tests, benchmarks and a reference registry for OCI registries.')
+      .demandCommand(1, 'name a command (see --help)')
+      .recommendCommands()
+      .strict()
+      .version(VERSION)
+      .alias('h', 'help')
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .fail((msg, err, y) => {
+        if (err) throw err;
+        failure = msg;
+        // yargs prints help for usage errors only when asked; keep it to one line plus a hint.
+        void y;
+      })
+      .parseAsync();
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`regprobe: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  if (failure) {
+    process.stderr.write(`regprobe: ${failure} (try --help)\n`);
+    return ExitCode.unusable;
+  }
+  return result.exitCode;
+}

@@ -28,22 +28,17 @@ export function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-interface TapLike {
-  fail(msg: string): void;
-  skip?(msg: string): void;
-  comment(msg: string): void;
-}
+import type { Test } from 'tap';
 
 /**
  * Returns true when every named peer binary is installed. Otherwise: fails the test when
  * REGPROBE_REQUIRE_PEERS=1, else records one skip line naming the install command; returns false.
  */
-export function requirePeers(t: TapLike, ...names: PeerName[]): boolean {
+export function requirePeers(t: Test, ...names: PeerName[]): boolean {
   const missing = names.filter((n) => !findBinary(n));
   if (missing.length === 0) return true;
   const how = missing.map((n) => `${n} (${PEER_BINARIES[n]})`).join(', ');
   if (process.env.REGPROBE_REQUIRE_PEERS === '1') t.fail(`peer missing: ${how}; REGPROBE_REQUIRE_PEERS=1 forbids skipping`);
-  else if (t.skip) t.skip(`peer missing, skipped: ${how}`);
-  else t.comment(`peer missing, skipped: ${how}`);
+  else t.skip(`peer missing, skipped: ${how}`);
   return false;
 }

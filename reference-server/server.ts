@@ -1,0 +1,159 @@
+// The bundled reference registry: start it in-process (tests, `regprobe conformance` without a URL)
+// or from `regprobe serve`. node:http directly: the API is small and every byte path must be ours.
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RequestAuthorizer } from './auth/types.js';
+import { createRouter } from './http/router.js';
+import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
+import { FsStorage, type RecoveryReport } from './storage/index.js';
+
+export { makeLogger, type ServerLogger, type LogFormat, type RequestLogEntry } from './logger.js';
+export type { RecoveryReport } from './storage/index.js';
+
+export interface ReferenceServerOptions {
+  /** default '127.0.0.1' */
+  host?: string;
+  /** default 0 (a free port) */
+  port?: number;
+  /** default: a fresh temp dir, removed on close() */
+  storageDir?: string;
+  /** default true; false -> DELETEs answer 405 UNSUPPORTED */
+  deleteEnabled?: boolean;
+  /** default true: ?mount= without from mounts by content (off while an authorizer is set) */
+  automaticMount?: boolean;
+  /** bytes, default 4 MiB -> 413 above */
+  maxManifestSize?: number;
+  /** default: silent; see makeLogger('human'|'json'|'none', stream) */
+  logger?: ServerLogger;
+  /** from reference-server/auth/types.ts; absent = no auth */
+  authorizer?: RequestAuthorizer;
+  /** A connection idle this long (no bytes either way) is closed; default 60 s. */
+  requestTimeoutMs?: number;
+  /** close(): how long in-flight requests may take to finish before connections are cut; default 10 s. */
+  shutdownTimeoutMs?: number;
+  /** Idle upload sessions are removed after this long; default 24 h. */
+  uploadTtlMs?: number;
+  /** Re-hash every blob on start and drop those that do not match (slow on big stores); default false. */
+  verifyBlobsOnStart?: boolean;
+}
+
+export interface ReferenceServer {
+  url: string;
+  host: string;
+  port: number;
+  storageDir: string;
+  /** What start-up recovery found and cleaned in the storage directory. */
+  recovery: RecoveryReport;
+  /** Graceful: stop accepting, let in-flight requests finish (bounded), then resolve. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
+
+export async function startReferenceServer(opts: ReferenceServerOptions = {}): Promise<ReferenceServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const logger = opts.logger ?? silentLogger;
+  const ownsDir = opts.storageDir === undefined;
+  const storageDir = ownsDir ? await mkdtemp(join(tmpdir(), 'regprobe-registry-')) : resolve(opts.storageDir!);
+  const storage = await FsStorage.open({ root: storageDir, uploadTtlMs: opts.uploadTtlMs, verifyBlobs: opts.verifyBlobsOnStart });
+  const r = storage.recovery;
+  if (r.tempFilesRemoved + r.uploadsRemoved + r.blobLinksDropped + r.manifestsDropped + r.tagsDropped + r.corruptBlobsRemoved + r.strayFilesRemoved > 0) {
+    logger.info('storage recovered', { ...r });
+  }
+
+  const handler = createRouter({
+    storage,
+    logger,
+    authorizer: opts.authorizer,
+    config: {
+      deleteEnabled: opts.deleteEnabled ?? true,
+      automaticMount: opts.automaticMount ?? true,
+      maxManifestSize: opts.maxManifestSize ?? DEFAULT_MAX_MANIFEST_SIZE,
+      authEnabled: opts.authorizer !== undefined,
+    },
+  });
+
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+  const server: Server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    inFlight++;
+    if (closing) res.setHeader('Connection', 'close');
+    res.once('close', () => {
+      inFlight--;
+      if (closing) {
+        server.closeIdleConnections();
+        if (inFlight === 0) drained?.();
+      }
+    });
+    handler(req, res);
+  });
+  const idle = opts.requestTimeoutMs ?? 60_000;
+  // Multi-GiB uploads must not hit a whole-request deadline: only idleness closes a connection.
+  server.requestTimeout = 0;
+  server.headersTimeout = Math.min(idle, 60_000);
+  server.setTimeout(idle, (socket: Socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Unparseable HTTP: answer in the spec's error shape when the socket still takes it.
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    // Node's parser refuses methods it does not know: that is still "method not allowed" to a client.
+    const [status, reason] =
+      err.code === 'HPE_INVALID_METHOD' ? [405, 'Method Not Allowed'] :
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] :
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+    const message = status === 405 ? 'unknown HTTP method' : `malformed HTTP request (${err.code ?? err.message})`;
+    const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message }] });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Docker-Distribution-API-Version: registry/2.0\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+  } catch (err) {
+    await storage.close();
+    if (ownsDir) await rm(storageDir, { recursive: true, force: true });
+    throw err;
+  }
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const shutdownMs = opts.shutdownTimeoutMs ?? 10_000;
+  let closed: Promise<void> | undefined;
+
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((res) => server.close(() => res()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((res) => (drained = res)),
+          new Promise<void>((res) => (timer = setTimeout(res, shutdownMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await stopped;
+      await storage.close();
+      if (ownsDir) await rm(storageDir, { recursive: true, force: true });
+    })());
+
+  logger.info('reference registry listening', { url: `http://${urlHost}:${port}`, storage: storageDir });
+  return { url: `http://${urlHost}:${port}`, host, port, storageDir, recovery: storage.recovery, close };
+}

@@ -1,0 +1,267 @@
+// Exact merge of benchmark reports: the shards of one run (`--shard i/N`), or independent runs of the
+// same workloads against the same target. Histograms are added bucket by bucket and every percentile
+// is recomputed from the sum, so the merged p99 is the p99 of all operations, not an average of p99s.
+//
+// Rates need a window. Shards of a step start together and run side by side, so the merged window of
+// a step is the longest shard window: a shard that finished early counts as idle for the rest of it.
+// (For duration-bounded steps the windows are equal and this is simply total / duration.)
+import type { BenchReport, Environment, ErrorCounts, LatencySummary, LoadModel, StepResult, WorkloadResult } from './model.js';
+import { encodeHistogram, mergeHistograms, summarize } from './histogram.js';
+import { paramsLabel, workloadKey, workloadLabel } from './labels.js';
+
+export interface MergeInput {
+  /** Where the report came from (a file name), used in messages. */
+  source: string;
+  report: BenchReport;
+}
+
+export interface MergeOptions {
+  /** Merge a set of shards with some indices missing (otherwise refused). */
+  allowPartial?: boolean;
+}
+
+/** The inputs cannot be merged; the message is one line naming the files and the difference. */
+export class MergeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MergeError';
+  }
+}
+
+export function mergeBenchReports(inputs: readonly MergeInput[], opts: MergeOptions = {}): BenchReport {
+  if (inputs.length === 0) throw new MergeError('nothing to merge: name at least one report');
+  checkShards(inputs, opts);
+  checkSameRun(inputs);
+  const first = inputs[0]!;
+  const workloads = first.report.workloads.map((w, i) => mergeWorkload(inputs.map((inp) => ({ source: inp.source, w: matching(inp, w, i) }))));
+  const starts = inputs.map((i) => Date.parse(i.report.startedAt));
+  const startMs = Math.min(...starts);
+  const endMs = Math.max(...inputs.map((i, k) => starts[k]! + i.report.durationMs));
+  const allReference = inputs.every((i) => i.report.target.reference);
+  const merged: BenchReport = {
+    schema: 'regprobe.bench/v1',
+    target: { url: first.report.target.url, reference: allReference },
+    startedAt: Number.isFinite(startMs) ? new Date(startMs).toISOString() : first.report.startedAt,
+    durationMs: Number.isFinite(endMs - startMs) ? endMs - startMs : Math.max(...inputs.map((i) => i.report.durationMs)),
+    environment: mergeEnvironment(inputs.map((i) => i.report.environment)),
+    shard: { merged: inputs.reduce((n, i) => n + shardWeight(i.report), 0) },
+    workloads,
+  };
+  if (first.report.profile !== undefined) merged.profile = first.report.profile;
+  return merged;
+}
+
+function shardWeight(r: BenchReport): number {
+  return r.shard && 'merged' in r.shard ? r.shard.merged : 1;
+}
+
+function shardName(r: BenchReport): string {
+  if (!r.shard) return 'a whole run';
+  return 'merged' in r.shard ? `a merge of ${r.shard.merged} reports` : `shard ${r.shard.index}/${r.shard.count}`;
+}
+
+/** Shards of one run: all shards, same count, each index once. Non-shard inputs: no shard among them. */
+function checkShards(inputs: readonly MergeInput[], opts: MergeOptions): void {
+  const sharded = inputs.filter((i) => i.report.shard && 'index' in i.report.shard);
+  if (sharded.length > 0 && sharded.length < inputs.length) {
+    const a = sharded[0]!;
+    const b = inputs.find((i) => !sharded.includes(i))!;
+    throw new MergeError(`${a.source} is ${shardName(a.report)} but ${b.source} is ${shardName(b.report)}: merge the shards of one run together`);
+  }
+  const texts = new Map<string, string>();
+  for (const inp of inputs) {
+    const text = JSON.stringify(inp.report);
+    const dup = texts.get(text);
+    if (dup !== undefined) throw new MergeError(`${dup} and ${inp.source} are the same report: each measurement must be merged once`);
+    texts.set(text, inp.source);
+  }
+  if (sharded.length === 0) return;
+  const seen = new Map<number, string>();
+  const count = (sharded[0]!.report.shard as { count: number }).count;
+  for (const inp of sharded) {
+    const s = inp.report.shard as { index: number; count: number };
+    if (s.count !== count) throw new MergeError(`${sharded[0]!.source} is one of ${count} shards but ${inp.source} is one of ${s.count}: not the same run`);
+    const dup = seen.get(s.index);
+    if (dup !== undefined) throw new MergeError(`${dup} and ${inp.source} are both shard ${s.index}/${count}`);
+    seen.set(s.index, inp.source);
+  }
+  const missing = [...Array(count).keys()].filter((k) => !seen.has(k));
+  if (missing.length > 0 && !opts.allowPartial) {
+    throw new MergeError(`shard${missing.length === 1 ? '' : 's'} ${missing.map((k) => `${k}/${count}`).join(', ')} missing (merging an incomplete set needs --allow-partial)`);
+  }
+}
+
+/** Same profile, same target, same workloads with the same parameters and step shapes. */
+function checkSameRun(inputs: readonly MergeInput[]): void {
+  const a = inputs[0]!;
+  for (const b of inputs.slice(1)) {
+    if (a.report.profile !== b.report.profile) {
+      throw new MergeError(`${a.source} ran profile ${a.report.profile ?? '(none)'} but ${b.source} ran ${b.report.profile ?? '(none)'}`);
+    }
+    const sameTarget = a.report.target.url === b.report.target.url || (a.report.target.reference && b.report.target.reference);
+    if (!sameTarget) throw new MergeError(`${a.source} measured ${a.report.target.url} but ${b.source} measured ${b.report.target.url}`);
+    compareWorkloadSets(a, b);
+    compareWorkloadSets(b, a);
+    if (a.report.workloads.length !== b.report.workloads.length) {
+      throw new MergeError(`${a.source} has ${a.report.workloads.length} workload results but ${b.source} has ${b.report.workloads.length}`);
+    }
+    for (const [i, wa] of a.report.workloads.entries()) {
+      const wb = matching(b, wa, i);
+      if (wa.steps.length !== wb.steps.length) {
+        throw new MergeError(`workload ${workloadLabel(wa)}: ${a.source} has ${wa.steps.length} step(s), ${b.source} has ${wb.steps.length}`);
+      }
+      for (const [k, sa] of wa.steps.entries()) {
+        const sb = wb.steps[k]!;
+        if (sa.load.kind !== sb.load.kind) {
+          throw new MergeError(`workload ${workloadLabel(wa)} step ${k + 1}: ${a.source} ran a ${sa.load.kind} loop, ${b.source} a ${sb.load.kind} loop`);
+        }
+      }
+    }
+  }
+}
+
+function compareWorkloadSets(a: MergeInput, b: MergeInput): void {
+  const keysB = new Set(b.report.workloads.map(workloadKey));
+  for (const w of a.report.workloads) {
+    if (keysB.has(workloadKey(w))) continue;
+    const sameId = b.report.workloads.find((x) => x.id === w.id);
+    if (sameId) {
+      throw new MergeError(`workload ${w.id} has different parameters: ${a.source} ran ${paramsLabel(w.params) || '(none)'}, ${b.source} ran ${paramsLabel(sameId.params) || '(none)'}`);
+    }
+    throw new MergeError(`${a.source} has workload ${workloadLabel(w)} but ${b.source} does not: not the same benchmark`);
+  }
+}
+
+/** The workload of `inp` that corresponds to workload `i` of the first report (same position, else same key). */
+function matching(inp: MergeInput, w: WorkloadResult, i: number): WorkloadResult {
+  const key = workloadKey(w);
+  const direct = inp.report.workloads[i];
+  if (direct && workloadKey(direct) === key) return direct;
+  return inp.report.workloads.find((x) => workloadKey(x) === key)!;
+}
+
+function mergeWorkload(parts: ReadonlyArray<{ source: string; w: WorkloadResult }>): WorkloadResult {
+  const w0 = parts[0]!.w;
+  return {
+    id: w0.id,
+    title: w0.title,
+    params: { ...w0.params },
+    steps: w0.steps.map((_, k) => mergeStep(parts.map((p) => p.w.steps[k]!))),
+  };
+}
+
+function sumLoad(loads: readonly LoadModel[]): LoadModel {
+  const l0 = loads[0]!;
+  if (l0.kind === 'closed') {
+    return { kind: 'closed', concurrency: loads.reduce((n, l) => n + (l.kind === 'closed' ? l.concurrency : 0), 0) };
+  }
+  let rate = 0;
+  let inFlight = 0;
+  for (const l of loads) {
+    if (l.kind === 'open') {
+      rate += l.ratePerSec;
+      inFlight += l.maxInFlight;
+    }
+  }
+  // Shards get rate/N each; summing N thirds must give the rate back, not 100.00000000000001.
+  return { kind: 'open', ratePerSec: Math.round(rate * 1e6) / 1e6, maxInFlight: inFlight };
+}
+
+function mergeErrors(all: readonly ErrorCounts[]): ErrorCounts {
+  const out: ErrorCounts = { byStatus: {}, byCode: {}, byConnection: {}, digestMismatches: 0 };
+  for (const e of all) {
+    for (const field of ['byStatus', 'byCode', 'byConnection'] as const) {
+      for (const [k, n] of Object.entries(e[field])) out[field][k] = (out[field][k] ?? 0) + n;
+    }
+    out.digestMismatches += e.digestMismatches;
+  }
+  return out;
+}
+
+/** Totals a step's rate stood for over its own window (rates are what reports keep). */
+function totalOver(rate: number, durationMs: number): number {
+  return Math.round((rate * durationMs) / 1000);
+}
+
+function mergeStep(steps: readonly StepResult[]): StepResult {
+  const durationMs = Math.max(...steps.map((s) => s.durationMs));
+  const seconds = durationMs / 1000;
+  const operations = steps.reduce((n, s) => n + s.operations, 0);
+  const bytes = steps.reduce((n, s) => n + totalOver(s.bytesPerSec, s.durationMs), 0);
+  const hist = mergeHistograms(steps.map((s) => s.histogram));
+  const out: StepResult = {
+    load: sumLoad(steps.map((s) => s.load)),
+    durationMs,
+    warmupMs: Math.max(...steps.map((s) => s.warmupMs)),
+    operations,
+    ok: steps.reduce((n, s) => n + s.ok, 0),
+    errors: steps.reduce((n, s) => n + s.errors, 0),
+    opsPerSec: seconds > 0 ? operations / seconds : 0,
+    bytesPerSec: seconds > 0 ? bytes / seconds : 0,
+    latency: withExactExtremes(summarize(hist), steps.map((s) => s.latency), steps),
+    histogram: encodeHistogram(hist),
+    errorDetail: mergeErrors(steps.map((s) => s.errorDetail)),
+    timeline: mergeTimelines(steps.map((s) => s.timeline)),
+  };
+  if (steps.every((s) => s.imagesPerSec !== undefined)) {
+    const images = steps.reduce((n, s) => n + totalOver(s.imagesPerSec!, s.durationMs), 0);
+    out.imagesPerSec = seconds > 0 ? images / seconds : 0;
+  }
+  if (steps.every((s) => s.ttfbHistogram !== undefined)) {
+    const ttfb = mergeHistograms(steps.map((s) => s.ttfbHistogram!));
+    out.ttfb = withExactExtremes(summarize(ttfb), steps.map((s) => s.ttfb), steps);
+    out.ttfbHistogram = encodeHistogram(ttfb);
+  }
+  return out;
+}
+
+/**
+ * A decoded histogram knows its extremes only to bucket precision (encoding keeps counts per bucket),
+ * while each shard's summary has them exact from the live histogram: the union's min and max are the
+ * extremes of those.
+ */
+function withExactExtremes(sum: LatencySummary, parts: ReadonlyArray<LatencySummary | undefined>, steps: readonly StepResult[]): LatencySummary {
+  const known = parts.filter((p, i): p is LatencySummary => p !== undefined && steps[i]!.operations > 0);
+  if (known.length === 0 || known.length !== steps.filter((s) => s.operations > 0).length) return sum;
+  return { ...sum, min: Math.min(...known.map((p) => p.min)), max: Math.max(...known.map((p) => p.max)) };
+}
+
+/**
+ * Per-second samples summed by second. The p99 of a merged second is the highest shard p99 of that
+ * second: an upper bound, since per-second histograms are not kept (the step's own p99 is exact).
+ */
+function mergeTimelines(all: ReadonlyArray<StepResult['timeline']>): StepResult['timeline'] {
+  const byT = new Map<number, StepResult['timeline'][number]>();
+  for (const tl of all) {
+    for (const p of tl) {
+      const cur = byT.get(p.t);
+      if (cur) {
+        cur.ops += p.ops;
+        cur.bytes += p.bytes;
+        cur.errors += p.errors;
+        cur.p99 = Math.max(cur.p99, p.p99);
+      } else {
+        byT.set(p.t, { ...p });
+      }
+    }
+  }
+  return [...byT.values()].sort((x, y) => x.t - y.t);
+}
+
+/**
+ * One description of the machines that produced the load: distinct values joined. Cores and memory are
+ * the largest machine's (shards may share a machine, so summing would invent capacity).
+ */
+function mergeEnvironment(envs: readonly Environment[]): Environment {
+  const distinct = (f: (e: Environment) => string) => [...new Set(envs.map(f))].join(' + ');
+  return {
+    tool: distinct((e) => e.tool),
+    version: distinct((e) => e.version),
+    node: distinct((e) => e.node),
+    platform: distinct((e) => e.platform),
+    cpuModel: distinct((e) => e.cpuModel),
+    cores: Math.max(...envs.map((e) => e.cores)),
+    memoryBytes: Math.max(...envs.map((e) => e.memoryBytes)),
+    targetHeaders: { ...envs[0]!.targetHeaders },
+  };
+}

@@ -21,9 +21,9 @@ export function parseRange(header: string | undefined, size: number): RangeReque
     return { kind: 'range', start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Number(m[2]);
-  if (end < start) return { kind: 'none' };
+  if (m[2] !== '' && Number(m[2]) < start) return { kind: 'none' }; // invalid: ignored
   if (start >= size) return { kind: 'unsatisfiable' };
+  const end = m[2] === '' ? size - 1 : Number(m[2]);
   return { kind: 'range', start, end: Math.min(end, size - 1) };
 }
 

@@ -58,10 +58,10 @@ export async function startUpload(ctx: HandlerContext): Promise<void> {
 /** end-11: 201 only when the blob can really be linked; false means "start a normal session". */
 async function tryMount(ctx: HandlerContext, digest: string): Promise<boolean> {
   const { storage, name, query, config } = ctx;
-  if (storage.hasBlob(name, digest)) return true;
   const from = query.get('from');
+  if (from !== null && from !== '' && !isValidName(from)) throw nameInvalid(from);
+  if (storage.hasBlob(name, digest)) return true;
   if (from !== null && from !== '') {
-    if (!isValidName(from)) throw nameInvalid(from);
     if (!storage.hasBlob(from, digest) || !(await ctx.mayPullFrom(from))) return false;
   } else if (!config.automaticMount || config.authEnabled || storage.repositoryWithBlob(digest) === undefined) {
     return false;

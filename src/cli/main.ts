@@ -3,6 +3,8 @@ import yargs from 'yargs';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { result } from './context.js';
 // command modules (one import + one .command() line each)
+import { conformanceCommand } from './conformance-command.js';
+import { runCommand } from './run-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -12,6 +14,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   try {
     await yargs(argv)
       .scriptName('regprobe')
+      .command(conformanceCommand)
+      .command(runCommand)
       .usage('$0 <command> [options]\n\nConformance tests, benchmarks and a reference registry for OCI registries.')
       .demandCommand(1, 'name a command (see --help)')
       .recommendCommands()

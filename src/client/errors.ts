@@ -54,7 +54,8 @@ export function toTransportError(err: unknown, method: string, url: string): Tra
   else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') kind = 'TIMEOUT';
   else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') kind = 'RESET';
   else if (TLS_CODES.has(code) || /certificate|SSL|TLS/i.test(msg)) kind = 'TLS';
-  else if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') kind = 'PROTOCOL';
+  // undici's HTTPParserError often carries no code: its name is what says "not HTTP".
+  else if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || e?.name === 'HTTPParserError' || (e?.cause as { name?: string })?.name === 'HTTPParserError') kind = 'PROTOCOL';
   else if (code === 'UND_ERR_ABORTED' || e?.name === 'AbortError') kind = 'ABORTED';
   return new TransportError(kind, method, url, code ? `${code}: ${msg}` : msg, { cause: err });
 }

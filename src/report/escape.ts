@@ -24,13 +24,14 @@ export function html(s: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Markdown text with no active syntax (and no raw HTML, which GitHub would render). */
+/** Markdown text, placed after a prefix on its line, with no active syntax and no raw HTML (GitHub renders it). */
 export function mdText(s: string): string {
   return s
     .replace(/\r?\n/g, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/[\\`*_{}[\]()#+!|~>-]/g, '\\$&');
+    // Only what is active mid-line (callers never start a line with the text).
+    .replace(/[\\`*_[\]|~]/g, '\\$&');
 }
 
 /** An inline code span that holds any text: the fence is longer than any backtick run inside. */

@@ -1,0 +1,224 @@
+// `regprobe conformance [URL]`: run the conformance suites against a registry (or the bundled one),
+// print the table, write the report files, exit 0 / 1 / 2 (DESIGN.md).
+import { access, constants, mkdir, stat } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import type { ConformanceReport, SpecVersion } from '../conformance/model.js';
+import { runConformance } from '../conformance/runner.js';
+import { TargetUnusableError } from '../conformance/probe.js';
+import { selectCases, splitPatterns } from '../conformance/selection.js';
+import { SUITES } from '../conformance/suites.js';
+import { checkDigest } from '../oci/digest.js';
+import { isValidName, isValidTag } from '../oci/names.js';
+import { useColor } from '../report/ansi.js';
+import { renderConformanceTable } from '../report/conformance-table.js';
+import { conformanceProgress } from '../report/conformance-progress.js';
+import { appendStepSummary, CONFORMANCE_FORMATS, isConformanceFormat, writeConformanceFiles, type ConformanceFormat } from '../report/conformance-outputs.js';
+import { setExitCode } from './context.js';
+import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
+import { VERSION } from './main.js';
+import { resolveAuth } from './resolve-auth.js';
+import { withTarget, type Target, type TargetSettings } from './target.js';
+
+export interface ConformanceArgs {
+  url?: string;
+  namespace: string;
+  crossNamespace?: string;
+  only?: string[];
+  skip?: string[];
+  spec: string;
+  readOnly: boolean;
+  tag?: string;
+  digest?: string;
+  keep: boolean;
+  insecure: boolean;
+  caFile?: string;
+  timeout: number;
+  reportDir: string;
+  format: string[];
+  username?: string;
+  password?: string;
+  quiet: boolean;
+  strict: boolean;
+}
+
+/** The options of `conformance`, also used by `run`. */
+export function conformanceOptions<T>(y: Argv<T>): Argv<ConformanceArgs> {
+  return y
+    .positional('url', { type: 'string', describe: 'registry base URL (default: start the bundled reference registry)' })
+    .option('namespace', { type: 'string', default: 'regprobe-conformance', describe: 'repository namespace the run pushes under' })
+    .option('cross-namespace', { type: 'string', describe: 'namespace of the second repository for cross-repository cases (default: --namespace)' })
+    .option('only', { type: 'string', array: true, describe: 'run only cases whose id matches (globs, comma lists, e.g. push.*)' })
+    .option('skip', { type: 'string', array: true, describe: 'do not run cases whose id matches (globs, comma lists)' })
+    .option('spec', { type: 'string', choices: ['1.0', '1.1', 'draft'], default: '1.1', describe: 'spec version to check' })
+    .option('read-only', { type: 'boolean', default: false, describe: 'pull-only checks of existing content (needs --tag or --digest)' })
+    .option('tag', { type: 'string', describe: 'existing content for --read-only: REPO:TAG' })
+    .option('digest', { type: 'string', describe: 'existing content for --read-only: REPO@DIGEST' })
+    .option('keep', { type: 'boolean', default: false, describe: 'do not delete what the run pushed' })
+    .option('insecure', { type: 'boolean', default: false, describe: 'do not verify the TLS certificate' })
+    .option('ca-file', { type: 'string', describe: 'PEM file of CA certificates to trust' })
+    .option('timeout', { type: 'number', default: 30, describe: 'seconds allowed per request; a case may take twice that' })
+    .option('report-dir', { type: 'string', default: 'reports', describe: 'directory for the report files' })
+    .option('format', {
+      type: 'string',
+      array: true,
+      default: ['table', 'json'],
+      describe: `report formats, repeatable or comma lists: ${CONFORMANCE_FORMATS.join(', ')}`,
+    })
+    .option('username', { type: 'string', describe: 'registry user (or REGPROBE_USERNAME)' })
+    .option('password', { type: 'string', describe: 'registry password (or REGPROBE_PASSWORD)' })
+    .option('strict', { type: 'boolean', default: false, describe: 'exit 1 also when a SHOULD or MAY case fails or errors' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no progress and no table (files are still written)' }) as unknown as Argv<ConformanceArgs>;
+}
+
+/** Everything a conformance run needs, checked; bad input is a CliError (exit 2, one line). */
+export interface ConformanceSettings {
+  target: TargetSettings;
+  namespace: string;
+  crossNamespace?: string;
+  only: string[];
+  skip: string[];
+  spec: SpecVersion;
+  readOnly: boolean;
+  existing?: { repo: string; tag?: string; digest?: string };
+  keep: boolean;
+  reportDir: string;
+  formats: ConformanceFormat[];
+  quiet: boolean;
+  strict: boolean;
+}
+
+export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEnv = process.env): ConformanceSettings {
+  if (!isValidName(argv.namespace)) throw new CliError(`--namespace ${argv.namespace} is not a valid repository name (lower-case, e.g. regprobe-conformance)`);
+  if (argv.crossNamespace !== undefined && !isValidName(argv.crossNamespace)) {
+    throw new CliError(`--cross-namespace ${argv.crossNamespace} is not a valid repository name`);
+  }
+  if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new CliError(`--timeout must be a number of seconds above 0, got ${argv.timeout}`);
+  const formats = splitPatterns(argv.format);
+  for (const f of formats) if (!isConformanceFormat(f)) throw new CliError(`unknown --format ${f} (choose from ${CONFORMANCE_FORMATS.join(', ')})`);
+  const existing = existingContent(argv);
+  if (argv.readOnly && !existing) throw new CliError('--read-only needs existing content to read: add --tag REPO:TAG or --digest REPO@DIGEST');
+  const only = splitPatterns(argv.only);
+  const skip = splitPatterns(argv.skip);
+  const spec = argv.spec as SpecVersion;
+  const unmatched = selectCases(SUITES, { only, skip, spec, readOnly: argv.readOnly }).unmatched;
+  if (unmatched.length > 0) throw new CliError(`--only/--skip pattern ${unmatched.join(', ')} matches no case id`);
+  return {
+    target: {
+      ...(argv.url !== undefined ? { url: argv.url } : {}),
+      insecure: argv.insecure,
+      ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
+      timeoutMs: Math.round(argv.timeout * 1000),
+      auth: resolveAuth(argv, env),
+    },
+    namespace: argv.namespace,
+    ...(argv.crossNamespace !== undefined ? { crossNamespace: argv.crossNamespace } : {}),
+    only,
+    skip,
+    spec,
+    readOnly: argv.readOnly,
+    ...(existing ? { existing } : {}),
+    keep: argv.keep,
+    reportDir: argv.reportDir,
+    formats: [...new Set(formats as ConformanceFormat[])],
+    quiet: argv.quiet,
+    strict: argv.strict,
+  };
+}
+
+function existingContent(argv: ConformanceArgs): ConformanceSettings['existing'] {
+  let fromTag: { repo: string; tag: string } | undefined;
+  let fromDigest: { repo: string; digest: string } | undefined;
+  if (argv.tag !== undefined) {
+    const i = argv.tag.lastIndexOf(':');
+    const repo = argv.tag.slice(0, i);
+    const tag = argv.tag.slice(i + 1);
+    if (i <= 0 || !isValidName(repo) || !isValidTag(tag)) throw new CliError(`--tag must be REPO:TAG with a valid repository name and tag, got ${argv.tag}`);
+    fromTag = { repo, tag };
+  }
+  if (argv.digest !== undefined) {
+    const i = argv.digest.indexOf('@');
+    const repo = argv.digest.slice(0, i);
+    const digest = argv.digest.slice(i + 1);
+    if (i <= 0 || !isValidName(repo) || !checkDigest(digest).ok) throw new CliError(`--digest must be REPO@DIGEST, e.g. library/alpine@sha256:<64 hex>, got ${argv.digest}`);
+    fromDigest = { repo, digest };
+  }
+  if (fromTag && fromDigest && fromTag.repo !== fromDigest.repo) throw new CliError('--tag and --digest must name the same repository');
+  if (!fromTag && !fromDigest) return undefined;
+  return { repo: (fromTag ?? fromDigest)!.repo, ...(fromTag ? { tag: fromTag.tag } : {}), ...(fromDigest ? { digest: fromDigest.digest } : {}) };
+}
+
+/** 1 when a required case failed or errored; with --strict, when any case failed or errored. */
+export function conformanceExitCode(report: ConformanceReport, strict: boolean): ExitCodeValue {
+  if (report.summary.requiredFailed > 0) return ExitCode.failed;
+  if (strict && (report.summary.failed > 0 || report.summary.errored > 0)) return ExitCode.failed;
+  return ExitCode.ok;
+}
+
+/** Fails early, before anything is run, when the report directory cannot be written. */
+export async function ensureReportDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new CliError(`--report-dir ${dir} cannot be used: ${why}`);
+  }
+}
+
+/** The conformance phase against an open target: run, print, write; returns the exit code. */
+export async function conformancePhase(s: ConformanceSettings, target: Target): Promise<ExitCodeValue> {
+  let report: ConformanceReport;
+  try {
+    report = await runConformance({
+      client: target.client,
+      suites: SUITES,
+      target: { url: target.url, reference: target.reference },
+      hasCredentials: target.hasCredentials,
+      spec: s.spec,
+      readOnly: s.readOnly,
+      namespace: s.namespace,
+      ...(s.crossNamespace !== undefined ? { crossNamespace: s.crossNamespace } : {}),
+      only: s.only,
+      skip: s.skip,
+      keep: s.keep,
+      ...(s.existing ? { existing: s.existing } : {}),
+      caseTimeoutMs: s.target.timeoutMs * 2,
+      probeTimeoutMs: s.target.timeoutMs,
+      toolVersion: VERSION,
+      ...(s.quiet ? {} : { onProgress: conformanceProgress(process.stderr, useColor(process.stderr)) }),
+    });
+  } catch (err) {
+    if (err instanceof TargetUnusableError) throw new CliError(err.message);
+    throw err;
+  }
+  if (!s.quiet && s.formats.includes('table')) process.stdout.write(renderConformanceTable(report, { color: useColor(process.stdout) }));
+  let written: string[];
+  try {
+    written = await writeConformanceFiles(report, s.reportDir, s.formats);
+  } catch (err) {
+    throw new CliError(`could not write the reports to ${s.reportDir}: ${(err as Error).message}`);
+  }
+  // The job summary is a courtesy: a failure to append must not hide the result.
+  const summary = await appendStepSummary(report).catch((err: Error) => {
+    process.stderr.write(`warning: could not append to $GITHUB_STEP_SUMMARY: ${err.message}\n`);
+    return undefined;
+  });
+  if (!s.quiet) {
+    const lines = [...written, ...(summary ? [`${summary} (job summary)`] : [])];
+    if (lines.length > 0) process.stderr.write(`reports: ${lines.join(', ')}\n`);
+  }
+  return conformanceExitCode(report, s.strict);
+}
+
+export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
+  command: 'conformance [url]',
+  describe: 'check a registry against the OCI distribution spec (no URL: the bundled reference registry)',
+  builder: (y) => conformanceOptions(y),
+  handler: async (argv) => {
+    const s = conformanceSettings(argv);
+    if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
+    setExitCode(await withTarget(s.target, (target) => conformancePhase(s, target)));
+  },
+};

@@ -1,0 +1,93 @@
+// The registry a command tests: the URL the user named, or (with none) the bundled reference registry
+// started in-process on a free loopback port with temporary storage. Shared by conformance, run, bench.
+import { readFile } from 'node:fs/promises';
+import { RegistryClient } from '../client/registry-client.js';
+import { startReferenceServer } from '../../reference-server/server.js';
+import { CliError } from './exit.js';
+import type { ResolvedAuth } from './resolve-auth.js';
+
+export interface TargetSettings {
+  /** Registry base URL; undefined = start the reference registry. */
+  url?: string;
+  insecure: boolean;
+  caFile?: string;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  auth: ResolvedAuth;
+}
+
+export interface Target {
+  url: string;
+  /** True when this is the bundled reference registry started for this command. */
+  reference: boolean;
+  client: RegistryClient;
+  hasCredentials: boolean;
+  close(): Promise<void>;
+}
+
+/** Checks a registry URL from the command line; returns it normalized (no trailing /v2). */
+export function parseTargetUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new CliError(`not a URL: ${raw} (give the registry's base URL, e.g. https://registry.example.com or http://127.0.0.1:5000)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new CliError(`the registry URL must start with http:// or https://, got ${raw}`);
+  }
+  // People paste the API root; the client adds /v2/ itself.
+  u.pathname = u.pathname.replace(/\/v2\/?$/, '/');
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+export async function openTarget(s: TargetSettings): Promise<Target> {
+  let ca: string | undefined;
+  if (s.caFile !== undefined) {
+    try {
+      ca = await readFile(s.caFile, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read --ca-file ${s.caFile}: ${(err as { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca-file ${s.caFile} holds no PEM certificate`);
+  }
+  const clientFor = (url: string) =>
+    new RegistryClient({
+      baseUrl: url,
+      insecure: s.insecure,
+      ...(ca ? { ca } : {}),
+      timeoutMs: s.timeoutMs,
+      ...(s.auth.provider ? { auth: s.auth.provider } : {}),
+      userAgent: 'regprobe',
+    });
+
+  if (s.url !== undefined) {
+    const url = parseTargetUrl(s.url);
+    const client = clientFor(url);
+    return { url, reference: false, client, hasCredentials: s.auth.hasCredentials, close: () => client.close() };
+  }
+  const server = await startReferenceServer({ host: '127.0.0.1', port: 0, deleteEnabled: true });
+  const client = clientFor(server.url);
+  return {
+    url: server.url,
+    reference: true,
+    client,
+    hasCredentials: false,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** Opens the target, runs `body`, always closes it (stops the in-process reference registry). */
+export async function withTarget<R>(s: TargetSettings, body: (t: Target) => Promise<R>): Promise<R> {
+  const target = await openTarget(s);
+  try {
+    return await body(target);
+  } finally {
+    await target.close();
+  }
+}

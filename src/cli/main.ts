@@ -10,7 +10,6 @@ export const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<ExitCodeValue> {
   result.exitCode = ExitCode.ok;
-  let failure: string | undefined;
   try {
     await yargs(argv)
       .scriptName('regprobe')
@@ -23,11 +22,11 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .version(VERSION)
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 100))
-      .fail((msg, err, y) => {
+      .fail((msg, err) => {
         if (err) throw err;
-        failure = msg;
-        // yargs prints help for usage errors only when asked; keep it to one line plus a hint.
-        void y;
+        // Throwing stops yargs (a handler must never run on arguments that failed validation);
+        // one line plus a hint, no help dump.
+        throw new CliError(`${msg} (try --help)`);
       })
       .parseAsync();
   } catch (err) {
@@ -36,10 +35,6 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       return err.exitCode;
     }
     throw err;
-  }
-  if (failure) {
-    process.stderr.write(`regprobe: ${failure} (try --help)\n`);
-    return ExitCode.unusable;
   }
   return result.exitCode;
 }

@@ -26,6 +26,10 @@ export interface ErrorCounts {
   /** Transport class (TIMEOUT, RESET, CONNECTION_REFUSED, ...) -> count. */
   byConnection: Record<string, number>;
   digestMismatches: number;
+  /** Errors of no class above (unexpected answers the client could not use), by short kind. */
+  other?: Record<string, number>;
+  /** The first few distinct error messages (one line each), so a reader can see what went wrong. */
+  samples?: string[];
 }
 
 export interface StepResult {
@@ -37,6 +41,7 @@ export interface StepResult {
   /** Successful operations. */
   ok: number;
   errors: number;
+  /** Successful operations per second of the measured window. */
   opsPerSec: number;
   /** Goodput: payload bytes of successful operations per second. */
   bytesPerSec: number;
@@ -48,16 +53,33 @@ export interface StepResult {
   histogram: string;
   ttfbHistogram?: string;
   errorDetail: ErrorCounts;
-  /** Per-second samples for time-series charts and CSV. */
+  /**
+   * Per-second samples for time-series charts and CSV: `t` is the second since the measured start
+   * (by completion time), `ops` successful operations, `bytes` their payload, `p99` in ms.
+   */
   timeline: Array<{ t: number; ops: number; bytes: number; errors: number; p99: number }>;
+  /** Open loop: arrivals scheduled in the measured window (operations = arrivals). */
+  arrivals?: number;
+  /** Legal alternatives the registry chose and other tallies, e.g. `mounted`, `mount-fallback`, `range-ignored`. */
+  counters?: Record<string, number>;
 }
 
 export interface WorkloadResult {
   /** Stable workload id, e.g. `manifest.get`, `push.monolithic`, `pull.blob`. */
   id: string;
+  /**
+   * Unique within a report: the id plus its distinguishing parameters (`blob.get.1MiB`,
+   * `tags.list.1000.n100`), so several runs of one workload (the zb profile) can be told apart,
+   * compared and named in thresholds. Absent in older reports: use `id` then.
+   */
+  key?: string;
   title: string;
   params: Record<string, string | number | boolean>;
   steps: StepResult[];
+  /** Why the workload did not run (not supported by the target, needs auth, read-only...); steps is empty. */
+  skipped?: string;
+  /** The workload could not be set up (e.g. seeding content failed): one line; steps is empty. */
+  error?: string;
 }
 
 export interface Environment {
@@ -70,6 +92,8 @@ export interface Environment {
   memoryBytes: number;
   /** Server, Docker-Distribution-API-Version, ... as the target sent them. */
   targetHeaders: Record<string, string>;
+  /** Host name of the machine that generated the load. */
+  hostname?: string;
 }
 
 export interface BenchReport {
@@ -82,4 +106,18 @@ export interface BenchReport {
   /** Present when this report is one shard of several (`--shard i/N`), or a merge of shards. */
   shard?: { index: number; count: number } | { merged: number };
   workloads: WorkloadResult[];
+  /** How the run was configured (flags as given after defaults), for re-running it. */
+  settings?: BenchSettings;
+}
+
+export interface BenchSettings {
+  readOnly: boolean;
+  namespace?: string;
+  identicalContent: boolean;
+  maxRps?: number;
+  warmupMs: number;
+  durationMs?: number;
+  count?: number;
+  /** Error rate (0..1) above which the run exits 1. */
+  maxErrorRate: number;
 }

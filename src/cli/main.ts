@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
         if (err) throw err;
         // Throwing stops yargs (a handler must never run on arguments that failed validation);
         // one line plus a hint, no help dump.
-        throw new CliError(`${msg} (try --help)`);
+        throw new CliError(`${msg.replace(/\s*\n\s*/g, ' ')} (try --help)`);
       })
       .parseAsync();
   } catch (err) {

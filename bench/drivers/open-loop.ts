@@ -1,0 +1,162 @@
+// Open loop: operations arrive at a fixed rate whatever the registry does, and each one's latency
+// is measured from its INTENDED start (arrival i at t0 + i/rate), so waiting for a free slot or for
+// a late timer counts as latency: no coordinated omission. In-flight operations are bounded; an
+// arrival that finds every slot busy waits (its clock running) and starts when one frees. Arrivals
+// still waiting when the drain limit passes are recorded as failed `not-started` operations.
+import { performance } from 'node:perf_hooks';
+import type { StepRecorder } from '../aggregate.js';
+import { newProbe, type OpProbe, type PreparedWorkload } from '../workload.js';
+
+export interface OpenLoopOptions {
+  ratePerSec: number;
+  maxInFlight: number;
+  warmupMs: number;
+  /** Measured window: arrivals scheduled inside it are recorded. */
+  durationMs?: number;
+  /** Measured arrivals (instead of a duration). */
+  count?: number;
+  /** After the last arrival, how long waiting arrivals may still start and in-flight ones finish. */
+  drainTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** An arrival that could not start before the drain limit (every slot stayed busy). */
+export class NotStartedError extends Error {
+  constructor(waitedMs: number) {
+    super(`operation could not start within ${Math.round(waitedMs)} ms of its scheduled time: every in-flight slot was busy`);
+    this.name = 'NotStartedError';
+  }
+}
+
+export interface OpenLoopOutcome {
+  /** Measured arrivals (scheduled inside the measured window). */
+  arrivals: number;
+  notStarted: number;
+}
+
+export async function runOpenLoop(w: PreparedWorkload, opts: OpenLoopOptions, rec: StepRecorder): Promise<OpenLoopOutcome> {
+  if (!(opts.ratePerSec > 0)) throw new TypeError('open loop: rate must be > 0');
+  if (opts.durationMs === undefined && opts.count === undefined) throw new TypeError('open loop: give durationMs or count');
+  const interval = 1000 / opts.ratePerSec;
+  const warmupArrivals = Math.ceil((Math.max(0, opts.warmupMs) * opts.ratePerSec) / 1000);
+  const measuredArrivals = opts.count ?? Math.round((opts.durationMs! * opts.ratePerSec) / 1000);
+  const total = warmupArrivals + measuredArrivals;
+  const t0 = performance.now();
+  const intended = (i: number) => t0 + i * interval;
+  const lastArrival = intended(Math.max(0, total - 1));
+  const drainDeadline = lastArrival + opts.drainTimeoutMs;
+  rec.setArrivals(measuredArrivals);
+
+  let next = 0;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const f = wake;
+    wake = undefined;
+    f?.();
+  };
+  const running = new Set<Promise<void>>();
+  const feeder = w.prepare ? new Prefetch(w.prepare, Math.min(opts.maxInFlight, 16)) : undefined;
+  const probes: OpProbe[] = [];
+
+  const launch = (i: number): void => {
+    const at = intended(i);
+    const measured = i >= warmupArrivals;
+    if (measured && !rec.started) rec.start(at);
+    inFlight++;
+    const probe = probes.pop() ?? newProbe();
+    probe.bytes = 0;
+    probe.ttfbMs = -1;
+    probe.images = 0;
+    probe.note = undefined;
+    const p = (async () => {
+      try {
+        const input = feeder ? await feeder.take() : undefined;
+        await w.run(input, probe);
+        const end = performance.now();
+        if (measured) rec.recordOk(end, end - at, probe);
+      } catch (err) {
+        const end = performance.now();
+        if (measured) rec.recordError(end, end - at, err);
+      } finally {
+        inFlight--;
+        probes.push(probe);
+        poke();
+      }
+    })();
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  };
+
+  try {
+    while (next < total && !opts.signal?.aborted) {
+      const now = performance.now();
+      if (now > drainDeadline) break;
+      const due = Math.min(total, Math.floor((now - t0) / interval) + 1);
+      while (next < due && inFlight < opts.maxInFlight) launch(next++);
+      if (next >= total) break;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        // No backlog: sleep until the next arrival. Backlog waiting for a slot: a completion wakes
+        // us, or the drain deadline.
+        const until = next >= due ? intended(next) : drainDeadline + 1;
+        timer = setTimeout(poke, Math.max(0, until - performance.now()));
+      });
+      clearTimeout(timer);
+    }
+  } finally {
+    wake = undefined;
+  }
+  // Arrivals that never started: failed, with the time they waited (until the deadline) as latency.
+  const cut = Math.min(performance.now(), drainDeadline);
+  let notStarted = 0;
+  for (let i = Math.max(next, warmupArrivals); i < total; i++) {
+    if (!rec.started) rec.start(intended(i));
+    rec.recordError(cut, Math.max(0, cut - intended(i)), new NotStartedError(cut - intended(i)));
+    notStarted++;
+  }
+  if (notStarted) rec.count('not-started', notStarted);
+  await Promise.all([...running]);
+  feeder?.stop();
+  if (!rec.started) rec.start(t0 + warmupArrivals * interval);
+  return { arrivals: measuredArrivals, notStarted };
+}
+
+/** Keeps up to `depth` operation inputs prepared ahead, so preparing them is off the clock. */
+class Prefetch<P> {
+  private readonly ready: P[] = [];
+  private pending = 0;
+  private stopped = false;
+  constructor(
+    private readonly make: () => P | Promise<P>,
+    private readonly depth: number,
+  ) {
+    this.fill();
+  }
+  private fill(): void {
+    while (!this.stopped && this.ready.length + this.pending < this.depth) {
+      this.pending++;
+      void Promise.resolve()
+        .then(this.make)
+        .then(
+          (v) => {
+            this.pending--;
+            if (!this.stopped) this.ready.push(v);
+          },
+          () => {
+            this.pending--;
+          },
+        );
+    }
+  }
+  async take(): Promise<P> {
+    const v = this.ready.length ? this.ready.shift()! : await this.make();
+    this.fill();
+    return v;
+  }
+  stop(): void {
+    this.stopped = true;
+    this.ready.length = 0;
+  }
+}

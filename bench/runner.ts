@@ -1,0 +1,170 @@
+// Runs a benchmark plan against a target: probe, then per workload setup, each load step (closed or
+// open loop), close; then cleanup. Returns the report document (regprobe.bench/v1). Never prints:
+// progress goes to an optional callback that the CLI renders.
+import { performance } from 'node:perf_hooks';
+import type { RegistryClient } from '../src/client/registry-client.js';
+import type { Credentials } from '../src/auth/basic-auth.js';
+import type { ContentFactory } from '../src/conformance/fixtures.js';
+import { probeTarget } from '../src/conformance/probe.js';
+import { StepRecorder, type LiveFigures } from './aggregate.js';
+import { Cleanup, type CleanupResult } from './cleanup.js';
+import { runClosedLoop } from './drivers/closed-loop.js';
+import { runOpenLoop } from './drivers/open-loop.js';
+import { captureEnvironment } from './environment.js';
+import type { BenchReport, BenchSettings, LoadModel, StepResult, WorkloadResult } from './model.js';
+import type { PlanEntry } from './plan.js';
+import { WorkloadSkip, type ExistingImage, type PreparedWorkload, type WorkloadEnv } from './workload.js';
+
+export interface BenchRunOptions {
+  client: RegistryClient;
+  /** A client with its own connections (and auth state), for workloads that model separate clients. */
+  newClient: () => RegistryClient;
+  target: { url: string; reference: boolean };
+  plan: PlanEntry[];
+  profile?: string;
+  namespace: string;
+  readOnly: boolean;
+  existing?: ExistingImage;
+  content: ContentFactory;
+  credentials?: Credentials;
+  hasCredentials: boolean;
+  /** Delete what the run created (off for a throw-away reference registry). */
+  cleanup: boolean;
+  toolVersion: string;
+  settings: BenchSettings;
+  /** Hard limit of one step, warm-up and drain included. */
+  maxStepMs: number;
+  /** Open loop: how long after the last arrival work may still start and finish. */
+  drainTimeoutMs: number;
+  probeTimeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: BenchEvent) => void;
+  progressIntervalMs?: number;
+}
+
+export type BenchEvent =
+  | { type: 'start'; workloads: number; serverHeaders: Record<string, string> }
+  | { type: 'workload-start'; key: string; title: string }
+  | { type: 'step-start'; key: string; load: LoadModel }
+  | { type: 'tick'; key: string; load: LoadModel; live: LiveFigures }
+  | { type: 'step-end'; key: string; step: StepResult }
+  | { type: 'workload-end'; result: WorkloadResult }
+  | { type: 'cleanup'; result: CleanupResult }
+  | { type: 'end'; report: BenchReport };
+
+export interface BenchOutcome {
+  report: BenchReport;
+  cleanup?: CleanupResult;
+}
+
+export async function runBenchmark(o: BenchRunOptions): Promise<BenchOutcome> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const emit = (e: BenchEvent) => o.onProgress?.(e);
+  const { serverHeaders } = await probeTarget(o.client, o.hasCredentials, o.probeTimeoutMs);
+  emit({ type: 'start', workloads: o.plan.length, serverHeaders });
+
+  const cleanup = new Cleanup(o.cleanup && !o.readOnly);
+  const env: WorkloadEnv = {
+    client: o.client,
+    namespace: o.namespace,
+    readOnly: o.readOnly,
+    ...(o.existing ? { existing: o.existing } : {}),
+    content: o.content,
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    newClient: o.newClient,
+    cleanup,
+  };
+
+  const workloads: WorkloadResult[] = [];
+  let cleaned: CleanupResult | undefined;
+  try {
+    for (const entry of o.plan) {
+      if (o.signal?.aborted) break;
+      const result = await runEntry(entry, env, o, emit);
+      workloads.push(result);
+      emit({ type: 'workload-end', result });
+    }
+  } finally {
+    if (cleanup.size > 0) {
+      cleaned = await cleanup.run(o.client, { timeoutMs: 60_000 });
+      emit({ type: 'cleanup', result: cleaned });
+    }
+  }
+  const report: BenchReport = {
+    schema: 'regprobe.bench/v1',
+    target: o.target,
+    ...(o.profile ? { profile: o.profile } : {}),
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    environment: captureEnvironment(o.toolVersion, serverHeaders),
+    workloads,
+    settings: o.settings,
+  };
+  emit({ type: 'end', report });
+  return { report, ...(cleaned ? { cleanup: cleaned } : {}) };
+}
+
+async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, emit: (e: BenchEvent) => void): Promise<WorkloadResult> {
+  const base = { id: entry.def.id, key: entry.key, title: entry.def.title, params: entry.params };
+  emit({ type: 'workload-start', key: entry.key, title: entry.def.title });
+  if (o.readOnly && entry.def.writes) return { ...base, steps: [], skipped: 'writes to the registry (read-only run)' };
+  let prepared: PreparedWorkload;
+  try {
+    prepared = await entry.def.setup(env, entry.params);
+  } catch (err) {
+    if (err instanceof WorkloadSkip) return { ...base, steps: [], skipped: err.message };
+    return { ...base, steps: [], error: `setup failed: ${oneLine(err)}` };
+  }
+  const steps: StepResult[] = [];
+  try {
+    for (const load of entry.steps) {
+      if (o.signal?.aborted) break;
+      emit({ type: 'step-start', key: entry.key, load });
+      const rec = new StepRecorder(load, entry.warmupMs, entry.def.images === true);
+      const ticker = setInterval(() => emit({ type: 'tick', key: entry.key, load, live: rec.live(performance.now()) }), o.progressIntervalMs ?? 250);
+      try {
+        if (load.kind === 'closed') {
+          await runClosedLoop(
+            prepared,
+            {
+              concurrency: load.concurrency,
+              warmupMs: entry.warmupMs,
+              ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+              ...(entry.count !== undefined ? { count: entry.count } : {}),
+              maxMs: o.maxStepMs,
+              ...(o.signal ? { signal: o.signal } : {}),
+            },
+            rec,
+          );
+        } else {
+          await runOpenLoop(
+            prepared,
+            {
+              ratePerSec: load.ratePerSec,
+              maxInFlight: load.maxInFlight,
+              warmupMs: entry.warmupMs,
+              ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+              ...(entry.count !== undefined ? { count: entry.count } : {}),
+              drainTimeoutMs: o.drainTimeoutMs,
+              ...(o.signal ? { signal: o.signal } : {}),
+            },
+            rec,
+          );
+        }
+      } finally {
+        clearInterval(ticker);
+      }
+      const step = rec.finish();
+      steps.push(step);
+      emit({ type: 'step-end', key: entry.key, step });
+    }
+  } finally {
+    await prepared.close?.();
+  }
+  return { ...base, steps };
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s*[\r\n]+\s*/g, ' ').slice(0, 500);
+}

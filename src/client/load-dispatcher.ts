@@ -1,0 +1,49 @@
+// The connection pool of a load generator (regprobe bench): keep-alive connections without a
+// per-origin cap (the drivers bound concurrency themselves), and an optional request-rate ceiling
+// (--max-rps) applied to every HTTP request, so a benchmark cannot exceed what the user allowed.
+import { Agent, type Dispatcher } from 'undici';
+
+export interface LoadDispatcherOptions {
+  insecure?: boolean;
+  ca?: string | Buffer;
+  /** Requests per second across all requests of this dispatcher; undefined = no ceiling. */
+  maxRps?: number;
+  /** Connections per origin; default unlimited (the drivers bound in-flight work). */
+  connections?: number;
+}
+
+/** Paces request starts to at most `rate` per second (evenly spaced, no bursts). */
+export class RequestPacer {
+  private nextAt = 0;
+  private readonly interval: number;
+  constructor(rate: number, private readonly now: () => number = () => performance.now()) {
+    if (!(rate > 0)) throw new RangeError('rate must be > 0');
+    this.interval = 1000 / rate;
+  }
+  /** Milliseconds the caller must wait before starting a request (reserves the slot). */
+  reserve(): number {
+    const t = this.now();
+    const at = Math.max(t, this.nextAt);
+    this.nextAt = at + this.interval;
+    return at - t;
+  }
+}
+
+export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatcher {
+  const agent = new Agent({
+    ...(opts.connections !== undefined ? { connections: opts.connections } : {}),
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    pipelining: 1,
+    connect: { rejectUnauthorized: !opts.insecure, ...(opts.ca ? { ca: opts.ca } : {}) },
+  });
+  if (opts.maxRps === undefined) return agent;
+  const pacer = new RequestPacer(opts.maxRps);
+  const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
+    const wait = pacer.reserve();
+    if (wait <= 0) return dispatch(options, handler);
+    setTimeout(() => dispatch(options, handler), wait);
+    return true;
+  };
+  return agent.compose(paced);
+}

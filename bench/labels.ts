@@ -19,8 +19,9 @@ export function workloadKey(w: Pick<WorkloadResult, 'id' | 'params'>): string {
   return `${w.id}{${params.join(',')}}`;
 }
 
-/** `pull.blob size=1048576`. */
-export function workloadLabel(w: Pick<WorkloadResult, 'id' | 'params'>): string {
+/** The report key when the engine gave one (`blob.get.1MiB`), else `pull.blob size=1048576`. */
+export function workloadLabel(w: Pick<WorkloadResult, 'id' | 'params' | 'key'>): string {
+  if (w.key) return w.key;
   const p = paramsLabel(w.params);
   return p ? `${w.id} ${p}` : w.id;
 }

@@ -5,7 +5,7 @@
 // Rates need a window. Shards of a step start together and run side by side, so the merged window of
 // a step is the longest shard window: a shard that finished early counts as idle for the rest of it.
 // (For duration-bounded steps the windows are equal and this is simply total / duration.)
-import type { BenchReport, Environment, ErrorCounts, LatencySummary, LoadModel, StepResult, WorkloadResult } from './model.js';
+import type { BenchReport, BenchSettings, Environment, ErrorCounts, LatencySummary, LoadModel, StepResult, WorkloadResult } from './model.js';
 import { encodeHistogram, mergeHistograms, summarize } from './histogram.js';
 import { paramsLabel, workloadKey, workloadLabel } from './labels.js';
 
@@ -48,6 +48,11 @@ export function mergeBenchReports(inputs: readonly MergeInput[], opts: MergeOpti
     workloads,
   };
   if (first.report.profile !== undefined) merged.profile = first.report.profile;
+  if (first.report.settings) {
+    const { namespace, ...rest } = first.report.settings;
+    const sameNamespace = inputs.every((i) => i.report.settings?.namespace === namespace);
+    merged.settings = sameNamespace && namespace !== undefined ? { ...rest, namespace } : rest;
+  }
   return merged;
 }
 
@@ -105,8 +110,14 @@ function checkSameRun(inputs: readonly MergeInput[]): void {
     if (a.report.workloads.length !== b.report.workloads.length) {
       throw new MergeError(`${a.source} has ${a.report.workloads.length} workload results but ${b.source} has ${b.report.workloads.length}`);
     }
+    checkSettings(a, b);
     for (const [i, wa] of a.report.workloads.entries()) {
       const wb = matching(b, wa, i);
+      if ((wa.skipped === undefined) !== (wb.skipped === undefined)) {
+        const [ran, skipped] = wa.skipped === undefined ? [a, b] : [b, a];
+        const reason = (wa.skipped ?? wb.skipped)!;
+        throw new MergeError(`workload ${workloadLabel(wa)} ran in ${ran.source} but was skipped in ${skipped.source} (${reason})`);
+      }
       if (wa.steps.length !== wb.steps.length) {
         throw new MergeError(`workload ${workloadLabel(wa)}: ${a.source} has ${wa.steps.length} step(s), ${b.source} has ${wb.steps.length}`);
       }
@@ -116,6 +127,19 @@ function checkSameRun(inputs: readonly MergeInput[]): void {
           throw new MergeError(`workload ${workloadLabel(wa)} step ${k + 1}: ${a.source} ran a ${sa.load.kind} loop, ${b.source} a ${sb.load.kind} loop`);
         }
       }
+    }
+  }
+}
+
+/** The flags of the run must agree, except the namespace (each shard may name its own). */
+function checkSettings(a: MergeInput, b: MergeInput): void {
+  const sa = a.report.settings;
+  const sb = b.report.settings;
+  if (!sa || !sb) return;
+  for (const k of new Set([...Object.keys(sa), ...Object.keys(sb)]) as Set<keyof BenchSettings>) {
+    if (k === 'namespace') continue;
+    if (JSON.stringify(sa[k]) !== JSON.stringify(sb[k])) {
+      throw new MergeError(`${a.source} ran with ${k}=${JSON.stringify(sa[k]) ?? '(unset)'} but ${b.source} with ${k}=${JSON.stringify(sb[k]) ?? '(unset)'}`);
     }
   }
 }
@@ -142,12 +166,15 @@ function matching(inp: MergeInput, w: WorkloadResult, i: number): WorkloadResult
 
 function mergeWorkload(parts: ReadonlyArray<{ source: string; w: WorkloadResult }>): WorkloadResult {
   const w0 = parts[0]!.w;
-  return {
+  const out: WorkloadResult = {
     id: w0.id,
     title: w0.title,
     params: { ...w0.params },
     steps: w0.steps.map((_, k) => mergeStep(parts.map((p) => p.w.steps[k]!))),
   };
+  if (w0.key !== undefined) out.key = w0.key;
+  if (w0.skipped !== undefined) out.skipped = w0.skipped;
+  return out;
 }
 
 function sumLoad(loads: readonly LoadModel[]): LoadModel {
@@ -167,51 +194,78 @@ function sumLoad(loads: readonly LoadModel[]): LoadModel {
   return { kind: 'open', ratePerSec: Math.round(rate * 1e6) / 1e6, maxInFlight: inFlight };
 }
 
+const MAX_ERROR_SAMPLES = 5;
+
+function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {
+  for (const [k, n] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + n;
+}
+
 function mergeErrors(all: readonly ErrorCounts[]): ErrorCounts {
   const out: ErrorCounts = { byStatus: {}, byCode: {}, byConnection: {}, digestMismatches: 0 };
+  const other: Record<string, number> = {};
+  const samples = new Set<string>();
   for (const e of all) {
-    for (const field of ['byStatus', 'byCode', 'byConnection'] as const) {
-      for (const [k, n] of Object.entries(e[field])) out[field][k] = (out[field][k] ?? 0) + n;
-    }
+    addCounts(out.byStatus, e.byStatus);
+    addCounts(out.byCode, e.byCode);
+    addCounts(out.byConnection, e.byConnection);
+    addCounts(other, e.other);
     out.digestMismatches += e.digestMismatches;
+    for (const line of e.samples ?? []) if (samples.size < MAX_ERROR_SAMPLES) samples.add(line);
   }
+  if (Object.keys(other).length > 0) out.other = other;
+  if (samples.size > 0) out.samples = [...samples];
   return out;
 }
 
-/** Totals a step's rate stood for over its own window (rates are what reports keep). */
-function totalOver(rate: number, durationMs: number): number {
-  return Math.round((rate * durationMs) / 1000);
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
 }
 
+function sumOf<T>(items: readonly T[], f: (x: T) => number): number {
+  return items.reduce((n, x) => n + f(x), 0);
+}
+
+/**
+ * Rates are rounded as the engine rounds them (ops/s to 0.01, bytes/s to 1). Bytes come from the
+ * timelines (exact: every successful operation lands in one second); images, which have no timeline,
+ * from each shard's rate over its own window.
+ */
 function mergeStep(steps: readonly StepResult[]): StepResult {
   const durationMs = Math.max(...steps.map((s) => s.durationMs));
   const seconds = durationMs / 1000;
-  const operations = steps.reduce((n, s) => n + s.operations, 0);
-  const bytes = steps.reduce((n, s) => n + totalOver(s.bytesPerSec, s.durationMs), 0);
+  const ok = sumOf(steps, (s) => s.ok);
+  const bytes = sumOf(steps, (s) => sumOf(s.timeline, (p) => p.bytes));
   const hist = mergeHistograms(steps.map((s) => s.histogram));
   const out: StepResult = {
     load: sumLoad(steps.map((s) => s.load)),
     durationMs,
     warmupMs: Math.max(...steps.map((s) => s.warmupMs)),
-    operations,
-    ok: steps.reduce((n, s) => n + s.ok, 0),
-    errors: steps.reduce((n, s) => n + s.errors, 0),
-    opsPerSec: seconds > 0 ? operations / seconds : 0,
-    bytesPerSec: seconds > 0 ? bytes / seconds : 0,
-    latency: withExactExtremes(summarize(hist), steps.map((s) => s.latency), steps),
+    operations: sumOf(steps, (s) => s.operations),
+    ok,
+    errors: sumOf(steps, (s) => s.errors),
+    opsPerSec: seconds > 0 ? round(ok / seconds, 2) : 0,
+    bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
+    latency: withExactExtremes(summarize(hist), steps.map((s) => s.latency)),
     histogram: encodeHistogram(hist),
     errorDetail: mergeErrors(steps.map((s) => s.errorDetail)),
     timeline: mergeTimelines(steps.map((s) => s.timeline)),
   };
-  if (steps.every((s) => s.imagesPerSec !== undefined)) {
-    const images = steps.reduce((n, s) => n + totalOver(s.imagesPerSec!, s.durationMs), 0);
-    out.imagesPerSec = seconds > 0 ? images / seconds : 0;
+  if (steps.some((s) => s.imagesPerSec !== undefined)) {
+    const images = sumOf(steps, (s) => Math.round(((s.imagesPerSec ?? 0) * s.durationMs) / 1000));
+    out.imagesPerSec = seconds > 0 ? round(images / seconds, 2) : 0;
   }
-  if (steps.every((s) => s.ttfbHistogram !== undefined)) {
-    const ttfb = mergeHistograms(steps.map((s) => s.ttfbHistogram!));
-    out.ttfb = withExactExtremes(summarize(ttfb), steps.map((s) => s.ttfb), steps);
+  // Time to first byte exists only where an operation succeeded; merge the shards that have it.
+  const withTtfb = steps.filter((s) => s.ttfbHistogram !== undefined);
+  if (withTtfb.length > 0) {
+    const ttfb = mergeHistograms(withTtfb.map((s) => s.ttfbHistogram!));
+    out.ttfb = withExactExtremes(summarize(ttfb), withTtfb.map((s) => s.ttfb));
     out.ttfbHistogram = encodeHistogram(ttfb);
   }
+  if (steps.some((s) => s.arrivals !== undefined)) out.arrivals = sumOf(steps, (s) => s.arrivals ?? 0);
+  const counters: Record<string, number> = {};
+  for (const s of steps) addCounts(counters, s.counters);
+  if (Object.keys(counters).length > 0) out.counters = counters;
   return out;
 }
 
@@ -220,9 +274,10 @@ function mergeStep(steps: readonly StepResult[]): StepResult {
  * while each shard's summary has them exact from the live histogram: the union's min and max are the
  * extremes of those.
  */
-function withExactExtremes(sum: LatencySummary, parts: ReadonlyArray<LatencySummary | undefined>, steps: readonly StepResult[]): LatencySummary {
-  const known = parts.filter((p, i): p is LatencySummary => p !== undefined && steps[i]!.operations > 0);
-  if (known.length === 0 || known.length !== steps.filter((s) => s.operations > 0).length) return sum;
+function withExactExtremes(sum: LatencySummary, parts: ReadonlyArray<LatencySummary | undefined>): LatencySummary {
+  // An empty shard summarizes as all zeros: it has no extremes.
+  const known = parts.filter((p): p is LatencySummary => p !== undefined && p.max > 0);
+  if (known.length === 0 || parts.some((p) => p === undefined)) return sum;
   return { ...sum, min: Math.min(...known.map((p) => p.min)), max: Math.max(...known.map((p) => p.max)) };
 }
 
@@ -249,19 +304,28 @@ function mergeTimelines(all: ReadonlyArray<StepResult['timeline']>): StepResult[
 }
 
 /**
- * One description of the machines that produced the load: distinct values joined. Cores and memory are
- * the largest machine's (shards may share a machine, so summing would invent capacity).
+ * One description of the machines that produced the load: distinct values joined. Cores and memory
+ * add up over distinct host names; without host names they are the largest machine's (shards may
+ * share a machine, and summing would invent capacity).
  */
 function mergeEnvironment(envs: readonly Environment[]): Environment {
   const distinct = (f: (e: Environment) => string) => [...new Set(envs.map(f))].join(' + ');
-  return {
+  const capacity = (f: (e: Environment) => number): number => {
+    if (envs.some((e) => !e.hostname)) return Math.max(...envs.map(f));
+    const perHost = new Map<string, number>();
+    for (const e of envs) perHost.set(e.hostname!, Math.max(perHost.get(e.hostname!) ?? 0, f(e)));
+    return sumOf([...perHost.values()], (n) => n);
+  };
+  const out: Environment = {
     tool: distinct((e) => e.tool),
     version: distinct((e) => e.version),
     node: distinct((e) => e.node),
     platform: distinct((e) => e.platform),
     cpuModel: distinct((e) => e.cpuModel),
-    cores: Math.max(...envs.map((e) => e.cores)),
-    memoryBytes: Math.max(...envs.map((e) => e.memoryBytes)),
+    cores: capacity((e) => e.cores),
+    memoryBytes: capacity((e) => e.memoryBytes),
     targetHeaders: { ...envs[0]!.targetHeaders },
   };
+  if (envs.every((e) => e.hostname)) out.hostname = distinct((e) => e.hostname!);
+  return out;
 }

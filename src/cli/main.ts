@@ -5,6 +5,7 @@ import { result } from './context.js';
 // command modules (one import + one .command() line each)
 import { conformanceCommand } from './conformance-command.js';
 import { runCommand } from './run-command.js';
+import { mergeCommand } from './merge-command.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .scriptName('regprobe')
       .command(conformanceCommand)
       .command(runCommand)
+      .command(mergeCommand)
       .usage('$0 <command> [options]\n\nConformance tests, benchmarks and a reference registry for OCI registries.')
       .demandCommand(1, 'name a command (see --help)')
       .recommendCommands()

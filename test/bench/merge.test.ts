@@ -21,7 +21,7 @@ function threeShards(): { inputs: MergeInput[]; ops: SimOp[][]; blobOps: SimOp[]
     const r = report(
       [
         workload('manifest.get', { tag: 'latest' }, [stepFrom({ kind: 'closed', concurrency: c }, o, durations[i]!, 1000)]),
-        workload('pull.blob', { size: '1MiB' }, [stepFrom({ kind: 'open', ratePerSec: 100 / 3, maxInFlight: i === 0 ? 2 : 1 }, b, durations[i]!)]),
+        workload('pull.blob', { size: 1048576 }, [stepFrom({ kind: 'open', ratePerSec: 100 / 3, maxInFlight: i === 0 ? 2 : 1 }, b, durations[i]!)], '1MiB'),
       ],
       { shard: { index: i, count: 3 }, startedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(), durationMs: 20_000 },
     );
@@ -56,20 +56,21 @@ t.test('shards merge exactly: counts add up, percentiles are those of the union'
   t.equal(decoded.getValueAtPercentile(99.99), union.getValueAtPercentile(99.99), 'any percentile can be recomputed from the merged histogram');
 
   const ttfbUnion = newHistogram();
-  for (const o of all) ttfbUnion.recordValue(o.ttfbUs);
+  for (const o of all) if (o.ok) ttfbUnion.recordValue(o.ttfbUs);
   t.same(step.ttfb, summarize(ttfbUnion), 'time to first byte merged the same way');
 
   t.equal(step.durationMs, 5040, 'window is the longest shard window');
   t.equal(step.warmupMs, 1000);
-  t.equal(step.opsPerSec, all.length / 5.04, 'ops/s over the common window');
-  const bytes = all.filter((o) => o.ok).reduce((n, o) => n + o.bytes, 0);
-  t.ok(Math.abs(step.bytesPerSec - bytes / 5.04) < 1e-6, 'bytes/s over the common window');
+  const okOps = all.filter((o) => o.ok);
+  t.equal(step.opsPerSec, Math.round((okOps.length / 5.04) * 100) / 100, 'successful ops/s over the common window');
+  const bytes = okOps.reduce((n, o) => n + o.bytes, 0);
+  t.equal(step.bytesPerSec, Math.round(bytes / 5.04), 'bytes/s over the common window');
 
-  const tlOps = step.timeline.reduce((n, p) => n + p.ops, 0);
-  t.equal(tlOps, all.length, 'timeline ops add up');
+  const tlOps = step.timeline.reduce((n, p) => n + p.ops + p.errors, 0);
+  t.equal(tlOps, all.length, 'timeline operations add up');
   const second2 = all.filter((o) => Math.floor(o.atMs / 1000) === 2);
   const p2 = step.timeline.find((p) => p.t === 2)!;
-  t.equal(p2.ops, second2.length, 'timeline summed by second');
+  t.equal(p2.ops, second2.filter((o) => o.ok).length, 'timeline summed by second');
   t.equal(p2.errors, second2.filter((o) => !o.ok).length);
   t.ok(step.timeline.every((p, i, a) => i === 0 || a[i - 1]!.t < p.t), 'timeline sorted by second');
 
@@ -83,6 +84,37 @@ t.test('shards merge exactly: counts add up, percentiles are those of the union'
   t.equal(merged.durationMs, 22_000, 'from the first start to the last end');
   t.equal(merged.environment.cpuModel, 'Test CPU + Other CPU');
   t.equal(merged.environment.cores, 8);
+});
+
+t.test('error details, counters, arrivals and machines add up', async (t) => {
+  const a = sampleReport(11, 1, { environment: { ...sampleReport(0).environment, hostname: 'node-a', cores: 4 } });
+  const b = sampleReport(12, 1, { environment: { ...sampleReport(0).environment, hostname: 'node-b', cores: 8 } });
+  const c = sampleReport(13, 1, { environment: { ...sampleReport(0).environment, hostname: 'node-b', cores: 8 } });
+  const sa = a.workloads[0]!.steps[1]!;
+  const sb = b.workloads[0]!.steps[1]!;
+  sa.errorDetail.byCode = { BLOB_UNKNOWN: 2 };
+  sb.errorDetail.byCode = { BLOB_UNKNOWN: 1, DENIED: 4 };
+  sa.errorDetail.byConnection = { RESET: 1 };
+  sb.errorDetail.other = { 'invalid-json': 3 };
+  sa.errorDetail.digestMismatches = 1;
+  sb.errorDetail.digestMismatches = 2;
+  sa.errorDetail.samples = ['x', 'y'];
+  sb.errorDetail.samples = ['y', 'z', 'u', 'v', 'w'];
+  sa.counters = { mounted: 5 };
+  sb.counters = { mounted: 1, 'mount-fallback': 2 };
+  sa.arrivals = 10;
+  sb.arrivals = 20;
+  const m = mergeBenchReports([{ source: 'a', report: a }, { source: 'b', report: b }, { source: 'c', report: c }]);
+  const e = m.workloads[0]!.steps[1]!.errorDetail;
+  t.same(e.byCode, { BLOB_UNKNOWN: 3, DENIED: 4 });
+  t.same(e.byConnection, { RESET: 1 });
+  t.same(e.other, { 'invalid-json': 3 });
+  t.equal(e.digestMismatches, 3);
+  t.same(e.samples, ['x', 'y', 'z', 'u', 'v'], 'distinct samples, at most five');
+  t.same(m.workloads[0]!.steps[1]!.counters, { mounted: 6, 'mount-fallback': 2 });
+  t.equal(m.workloads[0]!.steps[1]!.arrivals, 30);
+  t.equal(m.environment.hostname, 'node-a + node-b');
+  t.equal(m.environment.cores, 12, 'cores add up over distinct machines');
 });
 
 t.test('merging merged reports and whole runs', async (t) => {
@@ -115,12 +147,23 @@ t.test('different benchmarks are refused with a clear line', async (t) => {
   const a = { source: 'a.json', report: base() };
 
   const params = base();
-  params.workloads[1]!.params = { size: '10MiB' };
-  refused(t, [a, { source: 'b.json', report: params }], /workload pull\.blob has different parameters: a\.json ran size=1MiB, b\.json ran size=10MiB/);
+  params.workloads[1]!.params = { size: 10485760 };
+  refused(t, [a, { source: 'b.json', report: params }], /workload pull\.blob has different parameters: a\.json ran size=1048576, b\.json ran size=10485760/);
 
   const missing = base();
   missing.workloads.pop();
-  refused(t, [a, { source: 'b.json', report: missing }], /a\.json has workload pull\.blob size=1MiB but b\.json does not/);
+  refused(t, [a, { source: 'b.json', report: missing }], /a\.json has workload pull\.blob\.1MiB but b\.json does not/);
+
+  const skipped = base();
+  skipped.workloads[1]!.steps = [];
+  skipped.workloads[1]!.skipped = 'needs a token service';
+  refused(t, [a, { source: 'b.json', report: skipped }], /workload pull\.blob\.1MiB ran in a\.json but was skipped in b\.json \(needs a token service\)/);
+
+  const settings = (): BenchReport => ({ ...base(), settings: { readOnly: false, identicalContent: false, warmupMs: 1000, durationMs: 10_000, maxErrorRate: 0.01, namespace: 'x' } });
+  const longer = settings();
+  longer.settings!.durationMs = 20_000;
+  longer.settings!.namespace = 'y';
+  refused(t, [{ source: 'a.json', report: settings() }, { source: 'b.json', report: longer }], /a\.json ran with durationMs=10000 but b\.json with durationMs=20000/);
 
   const extra = base();
   extra.workloads.push(workload('catalog', {}, [extra.workloads[0]!.steps[0]!]));
@@ -136,7 +179,7 @@ t.test('different benchmarks are refused with a clear line', async (t) => {
 
   const steps = base();
   steps.workloads[0]!.steps.pop();
-  refused(t, [a, { source: 'b.json', report: steps }], /manifest\.get tag=latest: a\.json has 2 step\(s\), b\.json has 1/);
+  refused(t, [a, { source: 'b.json', report: steps }], /workload manifest\.get: a\.json has 2 step\(s\), b\.json has 1/);
 
   const kind = base();
   kind.workloads[0]!.steps[0]!.load = { kind: 'open', ratePerSec: 10, maxInFlight: 4 };

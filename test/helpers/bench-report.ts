@@ -66,14 +66,15 @@ export function stepFrom(load: LoadModel, ops: readonly SimOp[], durationMs: num
   let bytes = 0;
   for (const op of ops) {
     hist.recordValue(op.latencyUs);
-    ttfb.recordValue(op.ttfbUs);
     const t = Math.floor(op.atMs / 1000);
     let sec = perSecond.get(t);
     if (!sec) perSecond.set(t, (sec = { ops: 0, bytes: 0, errors: 0, hist: newHistogram() }));
-    sec.ops += 1;
-    sec.bytes += op.bytes;
-    sec.hist.recordValue(op.latencyUs);
     if (op.ok) {
+      // As the engine does: a second counts successful operations, TTFB exists for successes only.
+      ttfb.recordValue(op.ttfbUs);
+      sec.ops += 1;
+      sec.bytes += op.bytes;
+      sec.hist.recordValue(op.latencyUs);
       okCount += 1;
       bytes += op.bytes;
     } else {
@@ -90,8 +91,8 @@ export function stepFrom(load: LoadModel, ops: readonly SimOp[], durationMs: num
     operations: ops.length,
     ok: okCount,
     errors: ops.length - okCount,
-    opsPerSec: ops.length / seconds,
-    bytesPerSec: bytes / seconds,
+    opsPerSec: Math.round((okCount / seconds) * 100) / 100,
+    bytesPerSec: Math.round(bytes / seconds),
     latency: summarize(hist),
     ttfb: summarize(ttfb),
     histogram: encodeHistogram(hist),
@@ -103,8 +104,9 @@ export function stepFrom(load: LoadModel, ops: readonly SimOp[], durationMs: num
   };
 }
 
-export function workload(id: string, params: WorkloadResult['params'], steps: StepResult[], title = id): WorkloadResult {
-  return { id, title, params, steps };
+/** `label` makes the report key `id.label` (`pull.blob.1MiB`), as the engine does. */
+export function workload(id: string, params: WorkloadResult['params'], steps: StepResult[], label?: string): WorkloadResult {
+  return { id, key: label ? `${id}.${label}` : id, title: `${id} (simulated)`, params, steps };
 }
 
 export function report(workloads: WorkloadResult[], extra: Partial<BenchReport> = {}): BenchReport {
@@ -139,9 +141,9 @@ export function sampleReport(seed: number, scale = 1, extra: Partial<BenchReport
         stepFrom({ kind: 'closed', concurrency: 1 }, simulateOps(rand, { count: Math.round(600 * scale), durationMs: d, medianUs: 900, bytes: 500 }), d),
         stepFrom({ kind: 'closed', concurrency: 8 }, simulateOps(rand, { count: Math.round(2400 * scale), durationMs: d, medianUs: 2500, bytes: 500, errorRate: 0.01 }), d),
       ]),
-      workload('pull.blob', { size: '1MiB' }, [
+      workload('pull.blob', { size: 1048576 }, [
         stepFrom({ kind: 'closed', concurrency: 4 }, simulateOps(rand, { count: Math.round(300 * scale), durationMs: d, medianUs: 9000 / scale, bytes: 1024 * 1024 }), d),
-      ]),
+      ], '1MiB'),
     ],
     extra,
   );

@@ -1,0 +1,391 @@
+// Error codes (spec "Error Codes", code-1 .. code-14): each code is provoked where a client can provoke
+// it, and the answer's status and body checked. A 4XX body MAY be in any format: when it is not JSON the
+// code cannot be seen and the case is skipped; a JSON body MUST have the spec's shape and codes.
+// UNAUTHORIZED is provoked only on a registry that asks for credentials; DENIED and TOOMANYREQUESTS
+// cannot be provoked safely by one identity without load, so they are skipped with the reason.
+import { randomBytes } from 'node:crypto';
+import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
+import { expectHeader, expectStatus, expectThat } from '../src/conformance/expect.js';
+import { makeArtifact, makeImage, uniqueBytes, type Manifest } from '../src/conformance/fixtures.js';
+import { ACCEPT_MANIFESTS, startUpload, tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
+import { digestOf } from '../src/oci/digest.js';
+import { MediaType } from '../src/oci/media-types.js';
+import { checkErrorBody, codeRequirement, ERROR_CODES_SECTION } from './common/error-body.js';
+import { pushBlobs, pushImage, sendManifest, trackBlob, trackManifest, unknownDigest } from './common/content.js';
+
+const NOT_FOUND_BLOB: Requirement = { ref: 'end-2', level: 'MUST', text: 'If the blob is not found in the repository, the response code MUST be 404 Not Found' };
+const NOT_FOUND_MANIFEST: Requirement = { ref: 'end-3', level: 'MUST', text: 'If the manifest is not found in the repository, the response code MUST be 404 Not Found' };
+
+interface Target {
+  repo: string;
+}
+
+/** The repository reads go to: this run's (setup pushed an image) or, read-only, --tag/--digest's. */
+function readTarget(ctx: CaseContext): Target {
+  if (!ctx.readOnly) return { repo: ctx.repo };
+  if (!ctx.existing) ctx.skip('read-only', 'in --read-only mode this case reads the repository named by --tag/--digest; none was given');
+  return { repo: ctx.existing.repo };
+}
+
+/** Opens an upload session and registers its cancellation (draft end-14; best effort). */
+async function openSession(ctx: CaseContext, repo: string): Promise<string> {
+  const { location } = await startUpload(ctx.client, repo);
+  ctx.onCleanup(async () => void (await tryDelete(ctx.client, location)));
+  return location;
+}
+
+function nonceTag(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+const cases: CaseDefinition[] = [
+  {
+    id: 'errors.blob-unknown.get',
+    title: 'GET of a blob the repository does not have answers 404 with code BLOB_UNKNOWN.',
+    requirements: [NOT_FOUND_BLOB, codeRequirement('BLOB_UNKNOWN'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      const t = readTarget(ctx);
+      const res = await ctx.client.request({ method: 'GET', path: `/v2/${t.repo}/blobs/${unknownDigest()}` });
+      await expectStatus(res, 404);
+      await checkErrorBody(ctx, res, ['BLOB_UNKNOWN']);
+    },
+  },
+  {
+    id: 'errors.blob-upload-invalid.out-of-order',
+    title: 'A PATCH chunk that does not start where the upload ends answers 416 with code BLOB_UPLOAD_INVALID.',
+    requirements: [
+      { ref: 'end-5', level: 'MUST', text: 'If a chunk is uploaded out of order, the registry MUST respond with a 416 Requested Range Not Satisfiable code' },
+      codeRequirement('BLOB_UPLOAD_INVALID'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const location = await openSession(ctx, ctx.repo);
+      const first = await ctx.client.request({
+        method: 'PATCH',
+        path: location,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '0-9', 'content-length': '10' },
+        body: uniqueBytes(10),
+      });
+      await expectStatus(first, 202, 'first chunk 0-9');
+      await first.dump();
+      const next = first.header('location') ?? location;
+      const res = await ctx.client.request({
+        method: 'PATCH',
+        path: next,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '20-29', 'content-length': '10' },
+        body: uniqueBytes(10),
+      });
+      await expectStatus(res, 416, 'chunk 20-29 after 0-9');
+      await checkErrorBody(ctx, res, ['BLOB_UPLOAD_INVALID']);
+    },
+  },
+  {
+    id: 'errors.blob-upload-unknown.finished-session',
+    title: 'GET of an upload session that was already completed answers 404 with code BLOB_UPLOAD_UNKNOWN.',
+    requirements: [
+      { ref: 'end-13', level: 'MUST', text: 'GET <location>: 204 for an active upload; the endpoint table lists 404 as its failure' },
+      codeRequirement('BLOB_UPLOAD_UNKNOWN'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const data = uniqueBytes(32);
+      const digest = digestOf(data);
+      const { location } = await startUpload(ctx.client, ctx.repo);
+      const put = await ctx.client.request({
+        method: 'PUT',
+        path: location,
+        query: { digest },
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
+        body: data,
+      });
+      await expectStatus(put, 201, 'completing the upload');
+      await put.dump();
+      trackBlob(ctx, ctx.repo, digest);
+      const res = await ctx.client.request({ method: 'GET', path: location });
+      await expectStatus(res, 404, 'GET of the completed session');
+      await checkErrorBody(ctx, res, ['BLOB_UPLOAD_UNKNOWN']);
+    },
+  },
+  {
+    id: 'errors.digest-invalid.blob-put',
+    title: 'Completing an upload with a digest that does not match the bytes answers 400 with code DIGEST_INVALID and stores nothing under that digest.',
+    requirements: [
+      { ref: 'end-6', level: 'MUST', text: 'PUT <location>?digest=<digest>: 201 on success, 400 on failure; the <digest> MUST match the blob\'s digest' },
+      codeRequirement('DIGEST_INVALID'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const data = uniqueBytes(48);
+      const claimed = digestOf(uniqueBytes(48));
+      const location = await openSession(ctx, ctx.repo);
+      const res = await ctx.client.request({
+        method: 'PUT',
+        path: location,
+        query: { digest: claimed },
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
+        body: data,
+      });
+      if (res.status === 201) trackBlob(ctx, ctx.repo, claimed);
+      await expectStatus(res, 400, 'a digest that does not match the uploaded bytes');
+      await checkErrorBody(ctx, res, ['DIGEST_INVALID'], { allowNonJson: true });
+      const head = await ctx.client.request({ method: 'HEAD', path: `/v2/${ctx.repo}/blobs/${claimed}` });
+      await head.dump();
+      expectThat(head.status === 404, `HEAD of the claimed digest: 404 (nothing stored)`, `status ${head.status}`, head);
+    },
+  },
+  {
+    id: 'errors.digest-invalid.manifest-put',
+    title: 'PUT of a manifest to a digest that is not the digest of its bytes is refused with code DIGEST_INVALID.',
+    requirements: [
+      { ref: 'end-7', level: 'MUST', text: 'the Docker-Content-Digest of an uploaded manifest MUST be equal to the client provided digest' },
+      codeRequirement('DIGEST_INVALID'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const m = makeImage({ layerSizes: [32] });
+      await pushBlobs(ctx, ctx.repo, m);
+      const wrong = digestOf(Buffer.concat([m.bytes, Buffer.from(' ')]));
+      const res = await sendManifest(ctx, ctx.repo, wrong, m.bytes, m.mediaType);
+      if (res.status < 300) {
+        trackManifest(ctx, ctx.repo, wrong);
+        trackManifest(ctx, ctx.repo, m.digest);
+      }
+      expectThat(res.status >= 400 && res.status < 500, 'a 4XX refusal (400)', `status ${res.status}`, res);
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['DIGEST_INVALID'], { allowNonJson: true });
+      const get = await ctx.client.request({ method: 'HEAD', path: `/v2/${ctx.repo}/manifests/${wrong}`, headers: { accept: ACCEPT_MANIFESTS } });
+      await get.dump();
+      expectThat(get.status === 404, 'HEAD of the wrong digest: 404 (nothing stored)', `status ${get.status}`, get);
+    },
+  },
+  {
+    id: 'errors.manifest-blob-unknown.missing-layer',
+    title: 'A manifest refused because a layer blob is missing carries code MANIFEST_BLOB_UNKNOWN (accepting it is also legal).',
+    requirements: [
+      { ref: 'push', level: 'MAY', text: 'A registry MAY reject a manifest ... with descriptors ... that reference a manifest or blob that does not exist in the registry' },
+      { ref: 'code-5', level: 'MUST', text: 'When a manifest is rejected for this reason, it MUST result in one or more MANIFEST_BLOB_UNKNOWN errors' },
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const m = makeImage({ layerSizes: [64] });
+      // Push the config only; the layer is never uploaded.
+      const config = m.blobs[0]!;
+      await uploadBlobPostPut(ctx.client, ctx.repo, config.bytes);
+      trackBlob(ctx, ctx.repo, config.digest);
+      const res = await sendManifest(ctx, ctx.repo, nonceTag('missing-layer'), m.bytes, m.mediaType);
+      if (res.status === 201) {
+        await res.dump();
+        trackManifest(ctx, ctx.repo, m.digest);
+        ctx.observe('missing-blobs', 'accepted');
+        ctx.skip('unsupported', 'the registry accepted a manifest whose layer is missing (it MAY), so MANIFEST_BLOB_UNKNOWN was not provoked');
+      }
+      expectThat(res.status >= 400 && res.status < 500, 'a 4XX refusal or 201', `status ${res.status}`, res);
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['MANIFEST_BLOB_UNKNOWN'], { requireJson: true });
+    },
+  },
+  {
+    id: 'errors.manifest-invalid.unparsable',
+    title: 'PUT of a manifest body that is not valid JSON is refused with a 4XX and code MANIFEST_INVALID.',
+    requirements: [codeRequirement('MANIFEST_INVALID'), ERROR_CODES_SECTION],
+    async run(ctx) {
+      const bytes = Buffer.from('{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": ');
+      const res = await sendManifest(ctx, ctx.repo, nonceTag('invalid'), bytes, MediaType.ociManifest);
+      if (res.status < 300) trackManifest(ctx, ctx.repo, digestOf(bytes));
+      expectThat(res.status >= 400 && res.status < 500, 'a 4XX refusal (400)', `status ${res.status}`, res);
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['MANIFEST_INVALID']);
+    },
+  },
+  {
+    id: 'errors.manifest-unknown.tag',
+    title: 'GET of a tag the repository does not have answers 404 with code MANIFEST_UNKNOWN.',
+    requirements: [NOT_FOUND_MANIFEST, codeRequirement('MANIFEST_UNKNOWN'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      const t = readTarget(ctx);
+      const res = await ctx.client.request({ method: 'GET', path: `/v2/${t.repo}/manifests/${nonceTag('no-such-tag')}`, headers: { accept: ACCEPT_MANIFESTS } });
+      await expectStatus(res, 404);
+      await checkErrorBody(ctx, res, ['MANIFEST_UNKNOWN']);
+    },
+  },
+  {
+    id: 'errors.manifest-unknown.digest',
+    title: 'GET of a manifest digest the repository does not have answers 404 with code MANIFEST_UNKNOWN.',
+    requirements: [NOT_FOUND_MANIFEST, codeRequirement('MANIFEST_UNKNOWN'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      const t = readTarget(ctx);
+      const res = await ctx.client.request({ method: 'GET', path: `/v2/${t.repo}/manifests/${unknownDigest()}`, headers: { accept: ACCEPT_MANIFESTS } });
+      await expectStatus(res, 404);
+      await checkErrorBody(ctx, res, ['MANIFEST_UNKNOWN']);
+    },
+  },
+  {
+    id: 'errors.name-invalid.upload',
+    title: 'Opening an upload in a repository whose name breaks the name grammar is refused (400 NAME_INVALID, or 404).',
+    requirements: [
+      { ref: 'pulling-manifests', level: 'MUST', text: '<name> MUST match [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*' },
+      codeRequirement('NAME_INVALID'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const repo = `${ctx.repo}/Invalid_UPPER`;
+      const res = await ctx.client.request({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, headers: { 'content-length': '0' } });
+      if (res.status === 202 && res.header('location')) {
+        const loc = res.header('location')!;
+        ctx.onCleanup(async () => void (await tryDelete(ctx.client, loc)));
+      }
+      await expectStatus(res, [400, 404], `an upload to the invalid name ${repo}`);
+      ctx.observe('status', res.status);
+      // A 404 from routing (the name never matched a route) is a legal way to refuse it.
+      await checkErrorBody(ctx, res, res.status === 400 ? ['NAME_INVALID'] : ['NAME_INVALID', 'NAME_UNKNOWN'], { allowNonJson: res.status === 404 });
+    },
+  },
+  {
+    id: 'errors.name-unknown.tags-list',
+    title: 'GET of the tag list of a repository that never existed answers 404 with code NAME_UNKNOWN.',
+    requirements: [{ ref: 'end-8a', level: 'MUST', text: 'GET /v2/<name>/tags/list: 200 assuming a repository is found; the endpoint table lists 404 as its failure' }, codeRequirement('NAME_UNKNOWN'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      const repo = ctx.freshRepo('never-pushed');
+      const res = await ctx.client.request({ method: 'GET', path: `/v2/${repo}/tags/list` });
+      await expectStatus(res, 404, 'the tag list of a repository that never existed');
+      await checkErrorBody(ctx, res, ['NAME_UNKNOWN']);
+    },
+  },
+  {
+    id: 'errors.size-invalid.chunk-length',
+    title: 'A PATCH whose Content-Length differs from the length its Content-Range states is refused with SIZE_INVALID (or BLOB_UPLOAD_INVALID).',
+    requirements: [
+      { ref: 'end-5', level: 'MUST', text: 'The <range> refers to the byte range of the chunk ... The <length> is the content-length, in bytes, of the current chunk' },
+      codeRequirement('SIZE_INVALID'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const location = await openSession(ctx, ctx.repo);
+      const res = await ctx.client.request({
+        method: 'PATCH',
+        path: location,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': '0-19', 'content-length': '10' },
+        body: uniqueBytes(10),
+      });
+      if (res.status === 202) {
+        await res.dump();
+        ctx.observe('range-length-mismatch', 'accepted');
+        ctx.skip('unsupported', 'the registry accepted a chunk whose Content-Range (20 bytes) and Content-Length (10) disagree; the spec does not say it must check, so SIZE_INVALID was not provoked');
+      }
+      await expectStatus(res, [400, 416], 'Content-Range 0-19 with a 10-byte body');
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['SIZE_INVALID', 'BLOB_UPLOAD_INVALID']);
+    },
+  },
+  {
+    id: 'errors.unauthorized.anonymous',
+    title: 'On a registry that requires credentials, a request without them answers 401 with WWW-Authenticate and code UNAUTHORIZED.',
+    requirements: [
+      { ref: 'end-1', level: 'MUST', text: 'GET /v2/ failure: 404/401; this endpoint MAY be used for authentication/authorization' },
+      { ref: 'RFC 7235 3.1', level: 'MUST', text: 'a 401 response MUST send a WWW-Authenticate header' },
+      codeRequirement('UNAUTHORIZED'),
+      ERROR_CODES_SECTION,
+    ],
+    readOnly: true,
+    async run(ctx) {
+      let res = await ctx.client.request({ method: 'GET', path: '/v2/', anonymous: true });
+      if (res.status === 200 && !ctx.readOnly) {
+        // Anonymous reads may be open while writes are not: try opening an upload.
+        await res.dump();
+        res = await ctx.client.request({ method: 'POST', path: `/v2/${ctx.repo}/blobs/uploads/`, headers: { 'content-length': '0' }, anonymous: true });
+        if (res.status === 202 && res.header('location')) {
+          const loc = res.header('location')!;
+          ctx.onCleanup(async () => void (await tryDelete(ctx.client, loc)));
+        }
+      }
+      if (res.status !== 401) {
+        await res.dump();
+        ctx.observe('anonymous', `allowed (${res.requestLine} answered ${res.status})`);
+        ctx.skip('unsupported', `the registry does not ask for credentials (${res.requestLine} without them answered ${res.status}), so UNAUTHORIZED cannot be provoked`);
+      }
+      expectHeader(res, 'www-authenticate');
+      await checkErrorBody(ctx, res, ['UNAUTHORIZED']);
+    },
+  },
+  {
+    id: 'errors.denied.forbidden',
+    title: 'A request the credentials may not make answers 403 with code DENIED.',
+    requirements: [codeRequirement('DENIED'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      ctx.skip('unsupported', 'DENIED needs an identity that is refused a resource; a run has one identity and no resource it knows to be forbidden');
+    },
+  },
+  {
+    id: 'errors.unsupported.tag-delete-refused',
+    title: 'Where deleting a tag is refused (400 or 405, legal when tag deletion is disabled), the refusal carries code UNSUPPORTED.',
+    requirements: [
+      { ref: 'end-9', level: 'MUST', text: 'If tag deletion is disabled, the registry MUST respond with either a 400 Bad Request or a 405 Method Not Allowed' },
+      codeRequirement('UNSUPPORTED'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const tag = nonceTag('refuse-delete');
+      const m = makeArtifact({ artifactType: 'application/vnd.regprobe.test.v1', annotations: { 'org.regprobe.nonce': tag } });
+      await pushImage(ctx, ctx.repo, m, tag);
+      const res = await ctx.client.request({ method: 'DELETE', path: `/v2/${ctx.repo}/manifests/${tag}` });
+      if (res.status === 202) {
+        await res.dump();
+        ctx.observe('tag-delete', 'enabled');
+        ctx.skip('unsupported', 'tag deletion is enabled (202), so UNSUPPORTED cannot be provoked this way');
+      }
+      await expectStatus(res, [400, 405], 'DELETE of a tag');
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['UNSUPPORTED']);
+    },
+  },
+  {
+    id: 'errors.unsupported.blob-delete-refused',
+    title: 'Where deleting a blob is refused (400 or 405, legal when blob deletion is disabled), the refusal carries code UNSUPPORTED.',
+    requirements: [
+      { ref: 'end-10', level: 'MUST', text: 'If blob deletion is disabled, the registry MUST respond with either a 400 Bad Request or a 405 Method Not Allowed' },
+      codeRequirement('UNSUPPORTED'),
+      ERROR_CODES_SECTION,
+    ],
+    async run(ctx) {
+      const blob = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(24));
+      trackBlob(ctx, ctx.repo, blob.digest);
+      const res = await ctx.client.request({ method: 'DELETE', path: `/v2/${ctx.repo}/blobs/${blob.digest}` });
+      if (res.status === 202) {
+        await res.dump();
+        ctx.observe('blob-delete', 'enabled');
+        ctx.skip('unsupported', 'blob deletion is enabled (202), so UNSUPPORTED cannot be provoked this way');
+      }
+      await expectStatus(res, [400, 405], 'DELETE of a blob');
+      ctx.observe('status', res.status);
+      await checkErrorBody(ctx, res, ['UNSUPPORTED']);
+    },
+  },
+  {
+    id: 'errors.toomanyrequests.rate-limit',
+    title: 'A client over the registry\'s rate limit is answered 429 with code TOOMANYREQUESTS.',
+    requirements: [codeRequirement('TOOMANYREQUESTS'), ERROR_CODES_SECTION],
+    readOnly: true,
+    async run(ctx) {
+      ctx.skip('unsupported', 'provoking a rate limit needs load beyond a conformance run; measure it with `regprobe bench` instead');
+    },
+  },
+];
+
+export const errorsSuite: Suite = {
+  workflow: 'errors',
+  title: 'Error codes',
+  async setup(ctx) {
+    if (ctx.readOnly) return;
+    // The repository exists, so "unknown" answers are about the blob or manifest, not the name.
+    const m: Manifest = makeImage({ layerSizes: [64] });
+    await pushImage(ctx, ctx.repo, m, 'exists');
+  },
+  cases,
+};
+
+export default errorsSuite;

@@ -118,6 +118,8 @@ function checkSameRun(inputs: readonly MergeInput[]): void {
         const reason = (wa.skipped ?? wb.skipped)!;
         throw new MergeError(`workload ${workloadLabel(wa)} ran in ${ran.source} but was skipped in ${skipped.source} (${reason})`);
       }
+      // A shard whose setup failed has no steps; the merge carries its error (mergeWorkload).
+      if (wa.error !== undefined || wb.error !== undefined) continue;
       if (wa.steps.length !== wb.steps.length) {
         throw new MergeError(`workload ${workloadLabel(wa)}: ${a.source} has ${wa.steps.length} step(s), ${b.source} has ${wb.steps.length}`);
       }
@@ -166,14 +168,21 @@ function matching(inp: MergeInput, w: WorkloadResult, i: number): WorkloadResult
 
 function mergeWorkload(parts: ReadonlyArray<{ source: string; w: WorkloadResult }>): WorkloadResult {
   const w0 = parts[0]!.w;
+  const ran = parts.filter((p) => p.w.error === undefined);
   const out: WorkloadResult = {
     id: w0.id,
     title: w0.title,
     params: { ...w0.params },
-    steps: w0.steps.map((_, k) => mergeStep(parts.map((p) => p.w.steps[k]!))),
+    steps: ran.length > 0 ? ran[0]!.w.steps.map((_, k) => mergeStep(ran.map((p) => p.w.steps[k]!))) : [],
   };
   if (w0.key !== undefined) out.key = w0.key;
   if (w0.skipped !== undefined) out.skipped = w0.skipped;
+  const failed = parts.filter((p) => p.w.error !== undefined);
+  if (failed.length > 0) {
+    // The workload failed somewhere: keep it failed (the verdict counts it); what ran is still shown.
+    const errors = [...new Set(failed.map((p) => `${p.source}: ${p.w.error!}`))].join('; ');
+    out.error = ran.length > 0 ? `${errors} (steps merged from ${ran.length} of ${parts.length} reports)` : errors;
+  }
   return out;
 }
 

@@ -188,6 +188,18 @@ t.test('different benchmarks are refused with a clear line', async (t) => {
   refused(t, [a, { source: 'again.json', report: base() }], /a\.json and again\.json are the same report/);
 });
 
+t.test('a workload that failed in one shard stays failed in the merge', async (t) => {
+  const a = sampleReport(21);
+  const b = sampleReport(22);
+  const c = sampleReport(23);
+  b.workloads[1]!.steps = [];
+  b.workloads[1]!.error = 'seeding failed: 500';
+  const m = mergeBenchReports([{ source: 'a', report: a }, { source: 'b', report: b }, { source: 'c', report: c }]);
+  t.equal(m.workloads[1]!.error, 'b: seeding failed: 500 (steps merged from 2 of 3 reports)');
+  t.equal(m.workloads[1]!.steps[0]!.operations, a.workloads[1]!.steps[0]!.operations + c.workloads[1]!.steps[0]!.operations);
+  t.equal(m.workloads[0]!.error, undefined);
+});
+
 t.test('shard sets must be complete, consistent and without repeats', async (t) => {
   const shard = (seed: number, index: number, count: number): BenchReport => sampleReport(seed, 1, { shard: { index, count } });
   refused(t, [{ source: 's0', report: shard(1, 0, 3) }, { source: 's1', report: shard(2, 1, 3) }], /shard 2\/3 missing \(merging an incomplete set needs --allow-partial\)/);

@@ -16,8 +16,9 @@ export interface ResolvedAuth {
 }
 
 export function resolveAuth(argv: AuthArgs, env: NodeJS.ProcessEnv = process.env): ResolvedAuth {
-  const username = argv.username ?? env.REGPROBE_USERNAME;
-  const password = argv.password ?? env.REGPROBE_PASSWORD;
+  // An empty variable counts as unset (CI templates often export empty ones); an empty flag does not.
+  const username = argv.username ?? (env.REGPROBE_USERNAME || undefined);
+  const password = argv.password ?? (env.REGPROBE_PASSWORD || undefined);
   if (username === undefined && password === undefined) return { hasCredentials: false };
   if (!username) throw new CliError('a password was given without a user name: add --username (or REGPROBE_USERNAME)');
   if (password === undefined) throw new CliError(`no password for user ${username}: add --password or set REGPROBE_PASSWORD`);

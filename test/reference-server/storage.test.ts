@@ -1,5 +1,5 @@
 // The filesystem store: atomic visibility, concurrent pushes, restart recovery on the same directory.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** Every file under blobs/ must hash to the digest its path names. */
-async function verifyBlobFiles(t: Tap, root: string): Promise<number> {
+async function verifyBlobFiles(t: Test, root: string): Promise<number> {
   const files = await walk(join(root, 'blobs'));
   for (const f of files) {
     const [alg, , hex] = f.split('/').slice(-3);
@@ -32,7 +32,6 @@ async function verifyBlobFiles(t: Tap, root: string): Promise<number> {
   }
   return files.length;
 }
-type Tap = { equal(a: unknown, b: unknown, m?: string): void };
 
 t.test('concurrent pushes of the same blob, to one and to several repositories, never corrupt it', async (t) => {
   const { client, server } = await startRegistry(t);

@@ -8,6 +8,8 @@ export interface LoadDispatcherOptions {
   ca?: string | Buffer;
   /** Requests per second across all requests of this dispatcher; undefined = no ceiling. */
   maxRps?: number;
+  /** A pacer shared with other dispatchers (one ceiling for several pools); overrides maxRps. */
+  pacer?: RequestPacer;
   /** Connections per origin; default unlimited (the drivers bound in-flight work). */
   connections?: number;
 }
@@ -37,8 +39,8 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
     pipelining: 1,
     connect: { rejectUnauthorized: !opts.insecure, ...(opts.ca ? { ca: opts.ca } : {}) },
   });
-  if (opts.maxRps === undefined) return agent;
-  const pacer = new RequestPacer(opts.maxRps);
+  if (opts.maxRps === undefined && !opts.pacer) return agent;
+  const pacer = opts.pacer ?? new RequestPacer(opts.maxRps!);
   const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
     const wait = pacer.reserve();
     if (wait <= 0) return dispatch(options, handler);

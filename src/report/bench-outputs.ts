@@ -1,0 +1,34 @@
+// The output formats of a benchmark report and where each goes: `table` to the console, the others
+// to files in the report directory (written atomically). Other renderers (html, csv, gab) register
+// here as they arrive.
+import { join } from 'node:path';
+import type { BenchReport } from '../../bench/model.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const BENCH_FORMATS = ['table', 'json'] as const;
+export type BenchFormat = (typeof BENCH_FORMATS)[number];
+type FileFormat = Exclude<BenchFormat, 'table'>;
+
+export function isBenchFormat(s: string): s is BenchFormat {
+  return (BENCH_FORMATS as readonly string[]).includes(s);
+}
+
+export function renderBenchJson(report: BenchReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+const FILES: Record<FileFormat, { name: string; render: (r: BenchReport) => string }> = {
+  json: { name: 'bench.json', render: renderBenchJson },
+};
+
+/** Writes the file formats among `formats` into `dir`; returns the paths written, in order. */
+export async function writeBenchFiles(report: BenchReport, dir: string, formats: readonly BenchFormat[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const f of formats) {
+    if (f === 'table') continue;
+    const path = join(dir, FILES[f].name);
+    await writeFileAtomic(path, FILES[f].render(report));
+    written.push(path);
+  }
+  return written;
+}

@@ -65,7 +65,10 @@ export async function loadOrCreateSigningKey(opts: SigningKeyOptions = {}): Prom
       const privateKey = parsePrivateKey(existing, keyFile);
       const publicKey = createPublicKey(privateKey);
       let certPem = await readFile(certFile, 'utf8').catch(() => undefined);
-      if (!certPem) certPem = await writeAtomic(certFile, selfSignedCertificate(privateKey, publicKey, { commonName: cn }), 0o644).then(() => readFile(certFile, 'utf8'));
+      if (!certPem) {
+        certPem = selfSignedCertificate(privateKey, publicKey, { commonName: cn });
+        await writeAtomic(certFile, certPem, 0o644);
+      }
       return build(privateKey, publicKey, firstCertificate(certPem, certFile), { keyFile, certFile });
     }
     const { privateKey, publicKey } = generate(opts.algorithm ?? 'ES256');

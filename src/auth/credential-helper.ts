@@ -28,10 +28,19 @@ export async function runCredentialHelper(name: string, serverUrl: string, opts:
     let err = '';
     let settled = false;
     let timedOut = false;
-    const child = spawn(bin, ['get'], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Own process group: a helper that is a script can leave children holding our pipes; the whole
+    // group goes on a timeout.
+    const child = spawn(bin, ['get'], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(null);
     }, timeoutMs);
     const finish = (code: number | null, error?: NodeJS.ErrnoException) => {
       if (settled) return;

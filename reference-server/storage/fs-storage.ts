@@ -110,7 +110,8 @@ export class FsStorage implements RegistryStorage {
   }
 
   openBlob(digest: string, range?: ByteRange): Readable {
-    return createReadStream(this.layout.blob(digest), range ? { start: range.start, end: range.end } : {});
+    // Big reads: fewer, larger chunks through the stream machinery (memory stays bounded by backpressure).
+    return createReadStream(this.layout.blob(digest), { highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   repositoryWithBlob(digest: string): string | undefined {

@@ -94,13 +94,26 @@ export class UploadStore {
       snapshot = digester.copy();
       fh = await open(this.layout.uploadData(s.id), 'r+');
       let pos = start;
+      let received = 0;
+      // Socket chunks are ~64 KiB: gather up to WRITE_BATCH and write them with one writev.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
       for await (const chunk of src) {
-        if (expected !== undefined && pos - start + chunk.length > expected) throw new UploadSizeError(expected, Infinity);
-        await writeAll(fh, chunk, pos);
+        received += chunk.length;
+        if (expected !== undefined && received > expected) throw new UploadSizeError(expected, Infinity);
         digester.update(chunk);
-        pos += chunk.length;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) {
+          await writeAll(fh, batch, pos);
+          pos += batched;
+          batch = [];
+          batched = 0;
+        }
       }
-      if (expected !== undefined && pos - start !== expected) throw new UploadSizeError(expected, pos - start);
+      if (batched > 0) await writeAll(fh, batch, pos);
+      pos += batched;
+      if (expected !== undefined && received !== expected) throw new UploadSizeError(expected, received);
       s.offset = pos;
       s.updatedAt = Date.now();
       return pos - start;
@@ -200,10 +213,24 @@ export class UploadStore {
   }
 }
 
-async function writeAll(fh: import('node:fs/promises').FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
+const WRITE_BATCH = 1024 * 1024;
+
+async function writeAll(fh: import('node:fs/promises').FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
+  let pending = chunks;
+  let pos = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await fh.writev(pending, pos);
+    pos += bytesWritten;
+    // short write: drop what was written and retry the rest
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const c of pending) {
+      if (skip >= c.length) skip -= c.length;
+      else {
+        rest.push(skip > 0 ? c.subarray(skip) : c);
+        skip = 0;
+      }
+    }
+    pending = rest;
   }
 }

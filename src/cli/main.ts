@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { result } from './context.js';
 // command modules (one import + one .command() line each)
+import { serveCommand } from './serve-command.js';
 import { conformanceCommand } from './conformance-command.js';
 import { runCommand } from './run-command.js';
 import { mergeCommand } from './merge-command.js';
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   try {
     await yargs(argv)
       .scriptName('regprobe')
+      .command(serveCommand)
       .command(conformanceCommand)
       .command(runCommand)
       .command(mergeCommand)
@@ -27,10 +29,11 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((msg, err) => {
-        if (err) throw err;
+        // Handler errors pass through; yargs' own (YError, e.g. a throwing `coerce`) are usage errors.
+        if (err && err.name !== 'YError') throw err;
         // Throwing stops yargs (a handler must never run on arguments that failed validation);
         // one line plus a hint, no help dump.
-        throw new CliError(`${msg.replace(/\s*\n\s*/g, ' ')} (try --help)`);
+        throw new CliError(`${(msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' ')} (try --help)`);
       })
       .parseAsync();
   } catch (err) {

@@ -1,0 +1,233 @@
+// Cross-repository blob mount (end-11): with and without `from`, from a repository that does not hold
+// the blob, a blob that exists nowhere, and the Location of a mounted blob. A registry that cannot or
+// will not mount answers 202 with an upload session: legal, recorded, and the session must work.
+import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
+import type { RegistryResponse } from '../src/client/registry-client.js';
+import { tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
+import { blobOf, uniqueBytes, type Blob } from '../src/conformance/fixtures.js';
+import { expectHeader, expectStatus, expectThat, fail } from '../src/conformance/expect.js';
+import { expectBytes, expectDigestHeaderMatches } from '../src/conformance/content-checks.js';
+import { trackBlob } from './common/content.js';
+
+const MOUNT_201: Requirement = {
+  ref: 'end-11',
+  level: 'MUST',
+  text: 'The response to a successful mount MUST be 201 Created, and MUST contain the following header: Location: <blob-location>',
+};
+const MOUNT_FALLBACK: Requirement = {
+  ref: 'end-11',
+  level: 'SHOULD',
+  text: 'If a registry does not support cross-repository mounting or is unable to mount the requested blob, it SHOULD return a 202. This indicates that the upload session has begun and that the client MAY proceed with the upload.',
+};
+const FROM_OPTIONAL: Requirement = {
+  ref: 'end-11',
+  level: 'MAY',
+  text: 'The registry MAY treat the from parameter as optional, and it MAY cross-mount the blob if it can be found.',
+};
+
+interface MountFixtures {
+  /** Repository that holds every blob below. */
+  source: string;
+  /** A repository that exists but holds none of them. */
+  other: string;
+  withFrom: Blob;
+  location: Blob;
+  withoutFrom: Blob;
+  elsewhere: Blob;
+}
+
+const KEY = 'cross-mount';
+
+function fixtures(ctx: CaseContext): MountFixtures {
+  const f = ctx.state.get(KEY) as MountFixtures | undefined;
+  if (!f) throw new Error('cross-mount fixtures missing: suite setup did not run');
+  return f;
+}
+
+async function mount(ctx: CaseContext, target: string, digest: string, from?: string): Promise<RegistryResponse> {
+  return ctx.client.request({
+    method: 'POST',
+    path: `/v2/${target}/blobs/uploads/`,
+    query: from ? { mount: digest, from } : { mount: digest },
+    headers: { 'content-length': '0' },
+  });
+}
+
+/** The blob must be served from `repo` with exactly its bytes. */
+async function expectBlobIn(ctx: CaseContext, repo: string, b: Blob, what: string): Promise<void> {
+  const res = await ctx.client.request({ method: 'GET', path: `/v2/${repo}/blobs/${b.digest}` });
+  await expectStatus(res, 200, `${what}: GET the blob from ${repo}`);
+  await expectBytes(res, b.bytes, `${what}: GET the blob from ${repo}`);
+}
+
+async function expectBlobNotIn(ctx: CaseContext, repo: string, digest: string, what: string): Promise<void> {
+  const res = await ctx.client.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}` });
+  await res.dump();
+  expectThat(res.status === 404, `${what}: HEAD of the blob in ${repo} answers 404`, `status ${res.status}`, res);
+}
+
+/**
+ * A 202 to a mount is an upload session: it must carry a Location, and a PUT of the bytes to it must
+ * complete the upload (the spec's fallback). Cancelled at teardown if the case stops before.
+ */
+async function completeFallback(ctx: CaseContext, res: RegistryResponse, target: string, b: Blob, what: string): Promise<void> {
+  const location = expectHeader(res, 'location', undefined, `${what} answered 202: the upload session`);
+  await res.dump();
+  ctx.onCleanup(async () => {
+    await tryDelete(ctx.client, location);
+  });
+  const put = await ctx.client.request({
+    method: 'PUT',
+    path: location,
+    query: { digest: b.digest },
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) },
+    body: b.bytes,
+  });
+  await expectStatus(put, 201, `${what} answered 202: PUT of the blob to that session`);
+  await put.dump();
+  await expectBlobIn(ctx, target, b, `${what}, completed by upload`);
+}
+
+const cases: CaseDefinition[] = [
+  {
+    id: 'cross-mount.mount.with-from',
+    title: 'A mount from the repository that holds the blob answers 201 and the blob is then in the target, or answers 202 with a session that takes the upload.',
+    requirements: [MOUNT_201, MOUNT_FALLBACK],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const target = ctx.freshRepo('mount-with-from');
+      trackBlob(ctx, target, f.withFrom.digest);
+      const res = await mount(ctx, target, f.withFrom.digest, f.source);
+      await expectStatus(res, [201, 202], `mount of ${f.withFrom.digest} from ${f.source}`);
+      if (res.status === 202) {
+        ctx.observe('mount', 'fallback: upload session (202)');
+        await completeFallback(ctx, res, target, f.withFrom, 'mount with from');
+        return;
+      }
+      ctx.observe('mount', 'mounted (201)');
+      expectHeader(res, 'location', undefined, 'successful mount');
+      await res.dump();
+      await expectBlobIn(ctx, target, f.withFrom, 'mounted blob');
+    },
+  },
+  {
+    id: 'cross-mount.mount.location',
+    title: 'The Location of a successful mount serves the mounted blob.',
+    requirements: [MOUNT_201, { ref: 'end-11', level: 'MUST', text: 'The Location header will contain the registry URL to access the accepted layer file.' }],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const target = ctx.freshRepo('mount-location');
+      trackBlob(ctx, target, f.location.digest);
+      const res = await mount(ctx, target, f.location.digest, f.source);
+      await expectStatus(res, [201, 202], `mount of ${f.location.digest} from ${f.source}`);
+      if (res.status === 202) {
+        await completeFallback(ctx, res, target, f.location, 'mount');
+        ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
+      }
+      const location = expectHeader(res, 'location', undefined, 'successful mount');
+      expectDigestHeaderMatches(res, f.location, 'successful mount');
+      await res.dump();
+      ctx.observe('locationForm', /^https?:\/\//i.test(location) ? 'absolute' : 'relative');
+      const get = await ctx.client.request({ method: 'GET', path: location });
+      await expectStatus(get, 200, `GET of the mount's Location ${location}`);
+      await expectBytes(get, f.location.bytes, "GET of the mount's Location");
+    },
+  },
+  {
+    id: 'cross-mount.mount.without-from',
+    title: 'A mount without from either mounts the blob found elsewhere (201) or opens an upload session (202) that takes the upload.',
+    requirements: [FROM_OPTIONAL, MOUNT_201, MOUNT_FALLBACK],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const target = ctx.freshRepo('mount-no-from');
+      trackBlob(ctx, target, f.withoutFrom.digest);
+      const res = await mount(ctx, target, f.withoutFrom.digest);
+      await expectStatus(res, [201, 202], `mount of ${f.withoutFrom.digest} without from`);
+      if (res.status === 202) {
+        ctx.observe('mountWithoutFrom', 'upload session (202)');
+        await completeFallback(ctx, res, target, f.withoutFrom, 'mount without from');
+        return;
+      }
+      ctx.observe('mountWithoutFrom', 'mounted (201)');
+      expectHeader(res, 'location', undefined, 'mount without from answered 201');
+      await res.dump();
+      await expectBlobIn(ctx, target, f.withoutFrom, 'blob mounted without from');
+    },
+  },
+  {
+    id: 'cross-mount.mount.source-lacks-blob',
+    title: 'A mount naming a repository that does not hold the blob opens an upload session (202), unless the registry treats from as optional and mounts the blob it finds elsewhere (201).',
+    requirements: [MOUNT_FALLBACK, FROM_OPTIONAL, MOUNT_201],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const target = ctx.freshRepo('mount-wrong-from');
+      trackBlob(ctx, target, f.elsewhere.digest);
+      const res = await mount(ctx, target, f.elsewhere.digest, f.other);
+      await expectStatus(res, [201, 202], `mount of ${f.elsewhere.digest} from ${f.other}, which does not hold it`);
+      if (res.status === 201) {
+        // Legal only as "from treated as optional": the blob must really be there now.
+        ctx.observe('mountFromWrongRepo', 'mounted from elsewhere (201): from treated as optional');
+        expectHeader(res, 'location', undefined, 'mount answered 201');
+        await res.dump();
+        await expectBlobIn(ctx, target, f.elsewhere, 'blob mounted from a repository that did not hold it');
+        return;
+      }
+      ctx.observe('mountFromWrongRepo', 'not mounted: upload session (202)');
+      const location = expectHeader(res, 'location', undefined, 'mount answered 202: the upload session');
+      await res.dump();
+      ctx.onCleanup(async () => {
+        await tryDelete(ctx.client, location);
+      });
+      await expectBlobNotIn(ctx, target, f.elsewhere.digest, 'a mount that answered 202');
+    },
+  },
+  {
+    id: 'cross-mount.mount.blob-missing',
+    title: 'A mount of a blob that exists nowhere does not answer 201: it opens an upload session (202) that takes the upload, or answers 404.',
+    requirements: [
+      MOUNT_FALLBACK,
+      { ref: 'end-11', level: 'MUST', text: 'The response to a successful mount MUST be 201 Created ... The Location header will contain the registry URL to access the accepted layer file.' },
+    ],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const target = ctx.freshRepo('mount-missing');
+      const missing = blobOf(uniqueBytes(900));
+      trackBlob(ctx, target, missing.digest);
+      const res = await mount(ctx, target, missing.digest, f.source);
+      if (res.status === 201) {
+        await res.dump();
+        fail(`mount of ${missing.digest}, which exists nowhere: 202 (upload session) or 404`, 'status 201 (a mount of a blob that does not exist)', res);
+      }
+      await expectStatus(res, [202, 404], `mount of ${missing.digest}, which exists nowhere`);
+      ctx.observe('mountMissing', res.status);
+      if (res.status === 404) {
+        await res.dump();
+        await expectBlobNotIn(ctx, target, missing.digest, 'a mount that answered 404');
+        return;
+      }
+      await expectBlobNotIn(ctx, target, missing.digest, 'a mount of a missing blob, before any upload');
+      await completeFallback(ctx, res, target, missing, 'mount of a missing blob');
+    },
+  },
+];
+
+export const crossMountSuite: Suite = {
+  workflow: 'cross-mount',
+  title: 'Cross-repository blob mount',
+  async setup(ctx) {
+    const source = ctx.crossRepo;
+    const other = ctx.freshRepo('other');
+    const make = () => blobOf(uniqueBytes(1200));
+    const f: MountFixtures = { source, other, withFrom: make(), location: make(), withoutFrom: make(), elsewhere: make() };
+    for (const b of [f.withFrom, f.location, f.withoutFrom, f.elsewhere]) {
+      trackBlob(ctx, source, b.digest);
+      await uploadBlobPostPut(ctx.client, source, b.bytes);
+    }
+    // `other` exists (it holds a blob of its own) but none of the blobs above.
+    const own = make();
+    trackBlob(ctx, other, own.digest);
+    await uploadBlobPostPut(ctx.client, other, own.bytes);
+    ctx.state.set(KEY, f);
+  },
+  cases,
+};

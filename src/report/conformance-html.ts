@@ -19,6 +19,9 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em}
 pre{background:#f6f8fa;padding:.5em;white-space:pre-wrap;word-break:break-all;margin:.2em 0}
 .filters{display:flex;gap:1.2em;align-items:center;flex-wrap:wrap;margin:1em 0;padding:.6em;background:#f6f8fa;border-radius:6px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15em .8em;margin:.3em 0}dt{color:#59636e}dd{margin:0}
+table.workflows{width:auto;min-width:32em}table.cases{table-layout:fixed}
+table.cases th:nth-child(1){width:9em}table.cases th:nth-child(3){width:5em}table.cases th:nth-child(4){width:11em}table.cases th:nth-child(5){width:5em}
+td,dd,code{overflow-wrap:anywhere}
 details>summary{cursor:pointer}tr.case[hidden],tr.detail[hidden]{display:none}
 `;
 
@@ -91,7 +94,7 @@ function caseRows(r: CaseResult): string[] {
   const rows = [
     `<tr ${attrs}><td><span class="badge s-${r.status}">${r.status}${r.skipKind ? ` (${html(r.skipKind)})` : ''}</span></td>` +
       `<td><code>${html(r.id)}</code><br>${html(r.title)}</td><td>${html(r.level)}</td>` +
-      `<td>${r.requirements.map((q) => `${html(q.ref)} <small>${html(q.level)}</small>`).join('<br>')}</td><td class="n">${r.durationMs}</td></tr>`,
+      `<td>${[...new Set(r.requirements.map((q) => `${html(q.ref)} <small>${html(q.level)}</small>`))].join('<br>')}</td><td class="n">${r.durationMs}</td></tr>`,
   ];
   const extra: string[] = [];
   if (r.status === 'fail' || r.status === 'error') {

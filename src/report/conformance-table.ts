@@ -22,7 +22,7 @@ export function renderConformanceTable(report: ConformanceReport, opts: TableOpt
   const table = new Table({
     head: ['workflow', 'pass', 'fail', 'skip', 'error', 'total'],
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right'],
-    style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['grey'] : [] },
+    style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['grey'] : [], compact: true },
   });
   const row = (name: string, c: ReturnType<typeof countStatuses>) => [
     name,

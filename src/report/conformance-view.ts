@@ -48,7 +48,7 @@ export function skipKinds(report: ConformanceReport): Partial<Record<SkipKind, n
 }
 
 export function requirementsLine(r: CaseResult): string {
-  return r.requirements.map((q) => `${q.ref} (${q.level})`).join(', ');
+  return [...new Set(r.requirements.map((q) => `${q.ref} (${q.level})`))].join(', ');
 }
 
 export interface DetailLine {
@@ -72,7 +72,7 @@ export function detailLines(r: CaseResult): DetailLine[] {
     lines.push({ label: 'request', value: ex.status !== undefined ? `${ex.request} -> ${ex.status}` : ex.request, verbatim: true });
     const headers = Object.entries(ex.headers ?? {});
     if (headers.length > 0) lines.push({ label: 'headers', value: headers.map(([k, v]) => `${k}: ${v}`).join('; '), verbatim: true });
-    if (ex.bodyStart) lines.push({ label: 'body', value: ex.bodyStart, verbatim: true });
+    if (ex.bodyStart?.trim()) lines.push({ label: 'body', value: ex.bodyStart.trimEnd(), verbatim: true });
   }
   return lines;
 }

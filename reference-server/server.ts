@@ -12,6 +12,7 @@ import { FsStorage, type RecoveryReport } from './storage/index.js';
 
 export { makeLogger, type ServerLogger, type LogFormat, type RequestLogEntry } from './logger.js';
 export type { RecoveryReport } from './storage/index.js';
+export { StorageLockedError } from './storage/index.js';
 
 export interface ReferenceServerOptions {
   /** default '127.0.0.1' */

@@ -61,7 +61,14 @@ export class FsStorage implements RegistryStorage {
   /** Opens (creating if needed) a store and recovers it from whatever a crash left behind. */
   static async open(opts: FsStorageOptions): Promise<FsStorage> {
     const s = new FsStorage(opts);
-    await s.recover(opts.verifyBlobs ?? false);
+    await mkdir(s.root, { recursive: true });
+    await acquireLock(s.root);
+    try {
+      await s.recover(opts.verifyBlobs ?? false);
+    } catch (err) {
+      await releaseLock(s.root);
+      throw err;
+    }
     const every = Math.min(s.uploadTtlMs, 3600 * 1000);
     s.expiryTimer = setInterval(() => void s.uploads.expire(s.uploadTtlMs).catch(() => undefined), every);
     s.expiryTimer.unref();
@@ -70,6 +77,7 @@ export class FsStorage implements RegistryStorage {
 
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await releaseLock(this.root);
   }
 
   // ---- repositories
@@ -398,6 +406,51 @@ export class FsStorage implements RegistryStorage {
       }
     }
     return out;
+  }
+}
+
+// One server per storage directory: the metadata in memory would diverge otherwise.
+const LOCK_FILE = 'registry.lock';
+const lockedHere = new Set<string>();
+
+/** Thrown when another live server (this process or another) already uses the directory. */
+export class StorageLockedError extends Error {
+  constructor(root: string, holder: string) {
+    super(`storage directory ${root} is in use by ${holder} (remove ${join(root, LOCK_FILE)} if that process is gone)`);
+    this.name = 'StorageLockedError';
+  }
+}
+
+async function acquireLock(root: string): Promise<void> {
+  if (lockedHere.has(root)) throw new StorageLockedError(root, 'another server in this process');
+  const path = join(root, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      lockedHere.add(root);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new StorageLockedError(root, `process ${pid}`);
+    // left by a process that is gone (kill -9): take it over
+    await rm(path, { force: true });
+  }
+  throw new StorageLockedError(root, 'a process that keeps re-creating the lock');
+}
+
+async function releaseLock(root: string): Promise<void> {
+  if (!lockedHere.delete(root)) return;
+  await rm(join(root, LOCK_FILE), { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

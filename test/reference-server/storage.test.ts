@@ -7,7 +7,8 @@ import { PassThrough } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { digestOf } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
-import { startReferenceServer } from '../../reference-server/server.js';
+import { spawn } from 'node:child_process';
+import { startReferenceServer, StorageLockedError } from '../../reference-server/server.js';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { pushBlob, pushImage, putManifest, startRegistry, tempDir } from './harness.js';
 
@@ -227,7 +228,25 @@ t.test('verifyBlobsOnStart removes blob files that do not match their digest', a
 t.test('the temp storage directory of a server without storageDir is removed on close', async (t) => {
   const server = await startReferenceServer();
   t.ok(await stat(server.storageDir));
-  t.same((await readdir(server.storageDir)).sort(), ['blobs', 'repositories', 'tmp', 'uploads']);
+  t.same((await readdir(server.storageDir)).sort(), ['blobs', 'registry.lock', 'repositories', 'tmp', 'uploads']);
   await server.close();
   t.equal(await stat(server.storageDir).catch(() => null), null);
+});
+
+t.test('one server per storage directory; a lock left by a dead process is taken over', async (t) => {
+  const dir = await tempDir(t);
+  const first = await startReferenceServer({ storageDir: dir });
+  await t.rejects(startReferenceServer({ storageDir: dir }), StorageLockedError, 'a second server on the same directory');
+  await first.close();
+  t.equal(await stat(join(dir, 'registry.lock')).catch(() => null), null, 'close releases the lock');
+  // a pid that existed and is gone, as after kill -9
+  const child = spawn(process.execPath, ['-e', '0']);
+  const pid = child.pid!;
+  await new Promise((r) => child.on('exit', r));
+  await writeFile(join(dir, 'registry.lock'), String(pid));
+  const again = await startReferenceServer({ storageDir: dir });
+  t.equal((await readFile(join(dir, 'registry.lock'), 'utf8')).trim(), String(process.pid));
+  await again.close();
+  await writeFile(join(dir, 'registry.lock'), '1'); // init: alive, not us
+  await t.rejects(startReferenceServer({ storageDir: dir }), /in use by process 1/);
 });

@@ -131,6 +131,8 @@ async function runSuite(
     setupSink.close();
   }
 
+  // A target that stops answering would cost a full timeout per case; a few in a row end the workflow.
+  let stalls = 0;
   for (const c of suite.cases) {
     const exclusion = excluded.get(c.id);
     if (exclusion) {
@@ -148,25 +150,46 @@ async function runSuite(
       put(skipped(suite, c, { kind: 'dependency', reason: unmet }, 0));
       continue;
     }
+    if (stalls >= STALL_LIMIT) {
+      put(result(suite, c, { status: 'error', message: `not run: the target stopped answering (${STALL_LIMIT} cases of this workflow in a row timed out)` }, 0));
+      continue;
+    }
     const sink = new ObservationSink();
     const t = performance.now();
     const outcome = await attempt(() => c.run(createContext(scope, sink)), limits.caseTimeoutMs, 'case');
     sink.close();
+    stalls = outcome.stalled ? stalls + 1 : 0;
     put(result(suite, c, outcome, performance.now() - t, setupSink, sink));
   }
 
-  if (!run.keep) {
-    for (const fn of scope.cleanups.reverse()) {
-      const o = await attempt(fn, limits.phaseTimeoutMs, 'cleanup');
-      if (o.status !== 'pass') warn(`${suite.workflow}: cleanup failed (${o.message}); something may be left in ${scope.repo}`);
-    }
-  }
+  if (!run.keep) await runCleanups(scope, limits, warn);
   if (suite.teardown) {
     const teardown = suite.teardown;
     const o = await attempt(() => teardown(createContext(scope, new ObservationSink())), limits.phaseTimeoutMs, 'teardown');
     if (o.status !== 'pass') warn(`${suite.workflow}: teardown failed (${o.message})`);
   }
   return out;
+}
+
+/** Runs registered cleanups last-in first-out; one warning sums up what failed. */
+async function runCleanups(scope: SuiteScope, limits: Limits, warn: (message: string) => void): Promise<void> {
+  const fns = [...scope.cleanups].reverse();
+  let failed = 0;
+  let first: string | undefined;
+  let untried = 0;
+  for (const [i, fn] of fns.entries()) {
+    const o = await attempt(fn, limits.phaseTimeoutMs, 'cleanup');
+    if (o.status === 'pass') continue;
+    failed += 1;
+    first ??= o.message;
+    if (o.stalled) {
+      untried = fns.length - i - 1;
+      break;
+    }
+  }
+  if (failed === 0) return;
+  const rest = untried > 0 ? `, ${untried} not tried as the target stopped answering` : '';
+  warn(`${scope.workflow}: ${failed} of ${fns.length} cleanups failed${rest} (first: ${first}); something may be left under ${scope.repo}`);
 }
 
 /** Why a case cannot run because of a case it depends on, or undefined when all of them passed. */
@@ -179,7 +202,13 @@ function unmetDependency(c: CaseDefinition, done: Map<string, CaseResult>): stri
   return undefined;
 }
 
-type Outcome = Pick<CaseResult, 'status' | 'message' | 'skipKind' | 'expected' | 'actual' | 'exchange'>;
+type Outcome = Pick<CaseResult, 'status' | 'message' | 'skipKind' | 'expected' | 'actual' | 'exchange'> & {
+  /** Ended by a time limit or a transport timeout: the target may have stopped answering. */
+  stalled?: boolean;
+};
+
+/** Consecutive stalled cases after which the rest of a workflow is not run. */
+const STALL_LIMIT = 3;
 
 /** Runs one piece of suite code under a time limit and classifies how it ended. */
 async function attempt(fn: () => Promise<void>, limitMs: number, what: 'case' | 'setup' | 'teardown' | 'cleanup'): Promise<Outcome> {
@@ -211,7 +240,8 @@ export function classify(err: unknown): Outcome {
     };
   }
   if (err instanceof CaseSkip) return { status: 'skip', skipKind: err.kind, message: oneLine(err.message) };
-  if (err instanceof TransportError || err instanceof TimeLimitError) return { status: 'error', message: oneLine(err.message) };
+  if (err instanceof TimeLimitError) return { status: 'error', message: oneLine(err.message), stalled: true };
+  if (err instanceof TransportError) return { status: 'error', message: oneLine(err.message), stalled: err.code === 'TIMEOUT' };
   // A bug in a suite or an unexpected answer it could not handle: say where, briefly.
   const e = err instanceof Error ? err : new Error(String(err));
   const where = /\((\S*suites\/[^)]+)\)/.exec(e.stack ?? '')?.[1];

@@ -271,6 +271,34 @@ t.test('a hanging target: the case errors within the time limit and the run goes
   t.ok(Date.now() - started < 8000, 'bounded by the limits, not by the target');
 });
 
+t.test('a target that stops answering: a few timeouts end the workflow, cleanups give up, the next workflow runs', async (t) => {
+  const target = await startBrokenTarget('hang');
+  t.teardown(() => target.close());
+  const client = new RegistryClient({ baseUrl: target.url, timeoutMs: 200 });
+  t.teardown(() => client.close());
+  const hanging: Suite = {
+    workflow: 'stall',
+    title: 'Stall',
+    cases: ['a', 'b', 'c', 'd', 'e'].map((x) => c(`stall.hang.${x}`, async (ctx) => {
+      ctx.onCleanup(async () => {
+        await (await ctx.client.request({ method: 'DELETE', path: `/v2/${ctx.repo}/manifests/${x}` })).dump();
+      });
+      await expectStatus(await ctx.client.request({ method: 'GET', path: `/v2/${ctx.repo}/tags/list` }), 200);
+    })),
+  };
+  const warnings: string[] = [];
+  const report = await runConformance(options(client, target.url, [hanging, SLOW_SUITE([])], { onProgress: (e) => e.type === 'warning' && warnings.push(e.message) }));
+  const r = byId(report);
+  for (const x of ['a', 'b', 'c']) t.match(r.get(`stall.hang.${x}`), { status: 'error', message: /timed out waiting for the registry/ });
+  for (const x of ['d', 'e']) {
+    t.match(r.get(`stall.hang.${x}`), { status: 'error', message: 'not run: the target stopped answering (3 cases of this workflow in a row timed out)' });
+  }
+  t.equal(r.get('slow.base.still-runs')!.status, 'pass', 'the next workflow runs');
+  t.equal(warnings.length, 1, 'one warning for the cleanups');
+  t.match(warnings[0], /^stall: 1 of 3 cleanups failed, 2 not tried as the target stopped answering \(first: DELETE .*timed out.*\); something may be left under rp-test\/r[0-9a-f]+\/stall$/);
+  t.equal(target.seen.filter((x) => x.startsWith('DELETE')).length, 1, 'only one cleanup request was sent');
+});
+
 t.test('a target that resets connections or answers garbage: errors with a clear message', async (t) => {
   for (const [mode, pattern] of [['reset', /connection reset or closed by the registry/], ['garbage', /the registry did not answer valid HTTP/]] as const) {
     const target = await startBrokenTarget(mode);

@@ -16,8 +16,7 @@ import { appendStepSummary, CONFORMANCE_FORMATS, isConformanceFormat, writeConfo
 import { setExitCode } from './context.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { VERSION } from './main.js';
-import { resolveAuth } from './resolve-auth.js';
-import { withTarget, type Target, type TargetSettings } from './target.js';
+import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
 
 export interface ConformanceArgs {
   url?: string;
@@ -92,7 +91,7 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
   if (argv.crossNamespace !== undefined && !isValidName(argv.crossNamespace)) {
     throw new CliError(`--cross-namespace ${argv.crossNamespace} is not a valid repository name`);
   }
-  if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new CliError(`--timeout must be a number of seconds above 0, got ${argv.timeout}`);
+  const target = targetSettingsFrom(argv, env);
   const formats = splitPatterns(argv.format);
   for (const f of formats) if (!isConformanceFormat(f)) throw new CliError(`unknown --format ${f} (choose from ${CONFORMANCE_FORMATS.join(', ')})`);
   const existing = existingContent(argv);
@@ -103,13 +102,7 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
   const unmatched = selectCases(SUITES, { only, skip, spec, readOnly: argv.readOnly }).unmatched;
   if (unmatched.length > 0) throw new CliError(`--only/--skip pattern ${unmatched.join(', ')} matches no case id`);
   return {
-    target: {
-      ...(argv.url !== undefined ? { url: argv.url } : {}),
-      insecure: argv.insecure,
-      ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
-      timeoutMs: Math.round(argv.timeout * 1000),
-      auth: resolveAuth(argv, env),
-    },
+    target,
     namespace: argv.namespace,
     ...(argv.crossNamespace !== undefined ? { crossNamespace: argv.crossNamespace } : {}),
     only,

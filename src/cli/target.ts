@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { RegistryClient } from '../client/registry-client.js';
 import { startReferenceServer } from '../../reference-server/server.js';
 import { CliError } from './exit.js';
-import type { ResolvedAuth } from './resolve-auth.js';
+import { resolveAuth, type AuthArgs, type ResolvedAuth } from './resolve-auth.js';
 
 export interface TargetSettings {
   /** Registry base URL; undefined = start the reference registry. */
@@ -23,6 +23,25 @@ export interface Target {
   client: RegistryClient;
   hasCredentials: boolean;
   close(): Promise<void>;
+}
+
+/** The target options every command shares (URL, TLS, --timeout in seconds, credentials). */
+export interface TargetArgs extends AuthArgs {
+  url?: string;
+  insecure: boolean;
+  caFile?: string;
+  timeout: number;
+}
+
+export function targetSettingsFrom(argv: TargetArgs, env: NodeJS.ProcessEnv = process.env): TargetSettings {
+  if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new CliError(`--timeout must be a number of seconds above 0, got ${argv.timeout}`);
+  return {
+    ...(argv.url !== undefined ? { url: argv.url } : {}),
+    insecure: argv.insecure,
+    ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
+    timeoutMs: Math.round(argv.timeout * 1000),
+    auth: resolveAuth(argv, env),
+  };
 }
 
 /** Checks a registry URL from the command line; returns it normalized (no trailing /v2). */

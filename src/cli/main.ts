@@ -7,6 +7,7 @@ import { serveCommand } from './serve-command.js';
 import { conformanceCommand } from './conformance-command.js';
 import { runCommand } from './run-command.js';
 import { mergeCommand } from './merge-command.js';
+import { compareCommand } from './compare-command.js';
 import { benchCommand } from './bench-command.js';
 
 export const VERSION = '0.1.0';
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .command(conformanceCommand)
       .command(runCommand)
       .command(mergeCommand)
+      .command(compareCommand)
       .command(benchCommand)
       .usage('$0 <command> [options]\n\nConformance tests, benchmarks and a reference registry for OCI registries.')
       .demandCommand(1, 'name a command (see --help)')

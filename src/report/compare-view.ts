@@ -1,0 +1,55 @@
+// What every rendering of a comparison shares: the metric columns of a benchmark comparison, how a
+// ratio reads (better / worse), and the words for conformance status changes.
+import type { BenchCell, BenchRow, StatusChange } from './compare-model.js';
+import { formatErrors, formatMBps, formatMs, formatRate } from './bench-format.js';
+
+export interface MetricColumn {
+  /** Column heading. */
+  name: string;
+  value(c: BenchCell): number;
+  format(c: BenchCell): string;
+  /** Which way is good; 'none' gets no ratio column. */
+  better: 'higher' | 'lower' | 'none';
+}
+
+export const BENCH_METRICS: readonly MetricColumn[] = [
+  { name: 'ops/s', value: (c) => c.opsPerSec, format: (c) => formatRate(c.opsPerSec), better: 'higher' },
+  { name: 'MB/s', value: (c) => c.bytesPerSec, format: (c) => formatMBps(c.bytesPerSec), better: 'higher' },
+  { name: 'p50 ms', value: (c) => c.p50, format: (c) => formatMs(c.p50), better: 'lower' },
+  { name: 'p99 ms', value: (c) => c.p99, format: (c) => formatMs(c.p99), better: 'lower' },
+  { name: 'errors', value: (c) => c.errors, format: (c) => formatErrors(c.errors, c.operations), better: 'none' },
+];
+
+export type Tone = 'better' | 'worse' | 'same';
+
+/** How B reads against A for this metric; changes within `noise` (a fraction) read as the same. */
+export function tone(m: MetricColumn, a: number, b: number, noise: number): Tone {
+  if (m.better === 'none' || !(a > 0)) return 'same';
+  const change = (b - a) / a;
+  if (Math.abs(change) <= noise) return 'same';
+  return (change > 0) === (m.better === 'higher') ? 'better' : 'worse';
+}
+
+export function isCell(c: BenchRow['cells'][number]): c is BenchCell {
+  return c !== undefined && !('skipped' in c);
+}
+
+/** Text of a cell that has no figures. */
+export function missingCell(c: BenchRow['cells'][number]): string {
+  return c === undefined ? '-' : 'skipped' in c ? 'did not run' : '';
+}
+
+export const CHANGE_WORDS: Record<StatusChange, string> = {
+  same: '',
+  'newly-failing': 'newly failing',
+  'newly-passing': 'newly passing',
+  changed: 'changed',
+  added: 'new case',
+  removed: 'not run',
+};
+
+/** The most telling change of a row across the candidates (newly failing first). */
+export function rowChange(changes: readonly StatusChange[]): StatusChange {
+  const order: StatusChange[] = ['newly-failing', 'newly-passing', 'changed', 'removed', 'added'];
+  return order.find((o) => changes.includes(o)) ?? 'same';
+}

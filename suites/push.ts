@@ -328,7 +328,7 @@ const blobCases: CaseDefinition[] = [
   },
   {
     id: 'push.blob.digest-mismatch',
-    title: 'A PUT whose ?digest= does not match the uploaded bytes answers 400 (DIGEST_INVALID when the body is JSON).',
+    title: 'A PUT (or single POST) whose ?digest= does not match the uploaded bytes answers 400 (DIGEST_INVALID when the body is JSON).',
     requirements: [BAD_DIGEST_400, { ref: 'code-4', level: 'SHOULD', text: 'DIGEST_INVALID: provided digest did not match uploaded content' }],
     async run(ctx) {
       const bytes = uniqueBytes(1000);
@@ -339,6 +339,20 @@ const blobCases: CaseDefinition[] = [
       const res = await putBlob(ctx, location, claimed, bytes);
       await expectStatus(res, 400, 'PUT with a ?digest= that does not match the bytes');
       await checkErrorBody(ctx, res, ['DIGEST_INVALID'], { allowNonJson: true });
+      // The single POST: 400 too, unless the registry does not offer it and opens a session (202).
+      const post = await ctx.client.request({
+        method: 'POST',
+        path: blobsPath(ctx.repo),
+        query: { digest: claimed },
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+        body: bytes,
+      });
+      const loc = post.header('location');
+      if (post.status === 202 && loc) cancelLater(ctx, loc);
+      await expectStatus(post, [400, 202], 'single POST with a ?digest= that does not match the bytes (202 where single POST is not offered)');
+      ctx.observe('singlePostMismatch', post.status);
+      if (post.status === 400) await checkErrorBody(ctx, post, ['DIGEST_INVALID'], { allowNonJson: true });
+      else await post.dump();
     },
   },
   {

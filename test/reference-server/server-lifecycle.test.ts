@@ -1,6 +1,8 @@
 // startReferenceServer: graceful close, idle timeouts, logging, and the auth seam in the router.
 import t from 'tap';
 import { connect } from 'node:net';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RegistryClient } from '../../src/client/registry-client.js';
@@ -8,6 +10,18 @@ import { digestOf } from '../../src/oci/digest.js';
 import type { Access, AuthDecision, RequestAuthorizer } from '../../reference-server/auth/types.js';
 import { makeLogger, startReferenceServer } from '../../reference-server/server.js';
 import { errorCodes, startRegistry } from './harness.js';
+
+/** Resolves once the session's data file holds at least `bytes` (the request is being served). */
+async function receivedAtLeast(storageDir: string, location: string, bytes: number): Promise<void> {
+  const file = join(storageDir, 'uploads', location.split('/').pop()!, 'data');
+  for (let i = 0; i < 500; i++) {
+    if (((await stat(file).catch(() => null))?.size ?? 0) >= bytes) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the server never received the first part of the upload');
+}
+
+const FIRST = Buffer.alloc(1536 * 1024, 7); // above the 1 MiB write batch: it reaches the file at once
 
 t.test('close() lets an in-flight upload finish, then stops', async (t) => {
   const server = await startReferenceServer();
@@ -18,8 +32,8 @@ t.test('close() lets an in-flight upload finish, then stops', async (t) => {
   await post.dump();
   const body = new PassThrough();
   const patch = client.request({ method: 'PATCH', path: loc, body });
-  body.write('first half ');
-  await new Promise((r) => setTimeout(r, 100));
+  body.write(FIRST);
+  await receivedAtLeast(server.storageDir, loc, 1024 * 1024);
   const closing = server.close();
   let closed = false;
   void closing.then(() => (closed = true));
@@ -28,7 +42,7 @@ t.test('close() lets an in-flight upload finish, then stops', async (t) => {
   body.end('second half');
   const res = await patch;
   t.equal(res.status, 202, 'the in-flight request completed normally');
-  t.equal(res.header('range'), `0-${'first half second half'.length - 1}`);
+  t.equal(res.header('range'), `0-${FIRST.length + 'second half'.length - 1}`);
   await res.dump();
   await closing;
   await t.rejects(fetch(server.url + '/v2/'), 'no new connections after close');
@@ -43,8 +57,8 @@ t.test('close() is bounded: a stuck request is cut after shutdownTimeoutMs', asy
   await post.dump();
   const body = new PassThrough();
   const patch = client.request({ method: 'PATCH', path: loc, body }).catch((e: Error) => e);
-  body.write('never finished');
-  await new Promise((r) => setTimeout(r, 50));
+  body.write(FIRST);
+  await receivedAtLeast(server.storageDir, loc, 1024 * 1024);
   const started = Date.now();
   await server.close();
   t.ok(Date.now() - started < 3000, 'close returned');

@@ -36,7 +36,7 @@ interface OriginState {
 const FRESH_MS = 1000;
 
 export class AuthEngine implements AuthProvider {
-  readonly credential?: Credential;
+  private cred?: Credential;
   /** Things a user should know (e.g. credentials withheld); shown by the CLI, never secrets. */
   readonly notes: string[] = [];
   private readonly http: TokenEndpointClient;
@@ -50,11 +50,20 @@ export class AuthEngine implements AuthProvider {
   readonly stats = { tokenFetches: 0, refreshes: 0, widenings: 0 };
 
   constructor(options: AuthEngineOptions = {}) {
-    this.credential = options.credential;
+    this.cred = options.credential;
     this.now = options.now ?? Date.now;
     this.http = new TokenEndpointClient(options.http ?? {});
     this.tokens = new TokenClient(this.http, this.now);
     this.clientId = options.clientId ?? 'regprobe';
+  }
+
+  get credential(): Credential | undefined {
+    return this.cred;
+  }
+
+  /** Sets the credentials once they are known (the docker config is read when the registry is). */
+  useCredential(c: Credential | undefined): void {
+    this.cred = c;
   }
 
   /** The scheme the registry at this origin asked for, once a challenge was seen. */

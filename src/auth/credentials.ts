@@ -24,28 +24,37 @@ export interface CredentialOptions {
   helperTimeoutMs?: number;
 }
 
-/** The credentials for this registry, or undefined for anonymous access. */
-export async function resolveCredentials(opts: CredentialOptions): Promise<Credential | undefined> {
+/**
+ * Credentials from the command line and the environment (flags win, each half on its own; an empty
+ * variable counts as unset, an empty --password is a password). Throws AuthError for half a pair.
+ */
+export function credentialFromFlagsOrEnv(opts: { username?: string; password?: string; env?: NodeJS.ProcessEnv }): Credential | undefined {
   const env = opts.env ?? process.env;
-  const fromFlags = pair(opts.username, opts.password, '--username', '--password', 'command line');
-  if (fromFlags) return remember(fromFlags);
-  const fromEnv = pair(env.REGPROBE_USERNAME, env.REGPROBE_PASSWORD, 'REGPROBE_USERNAME', 'REGPROBE_PASSWORD', 'REGPROBE_USERNAME/REGPROBE_PASSWORD');
-  if (fromEnv) return remember(fromEnv);
-  if (opts.dockerConfig === false) return undefined;
+  const username = opts.username ?? (env.REGPROBE_USERNAME || undefined);
+  const password = opts.password ?? (env.REGPROBE_PASSWORD || undefined);
+  if (username === undefined && password === undefined) return undefined;
+  if (!username) throw new AuthError('credential-source', 'a password was given without a user name: add --username (or REGPROBE_USERNAME)');
+  if (password === undefined) throw new AuthError('credential-source', `no password for user ${username}: add --password or set REGPROBE_PASSWORD`);
+  const source = opts.username !== undefined ? (opts.password !== undefined ? 'command line' : 'command line and REGPROBE_PASSWORD') : opts.password !== undefined ? 'REGPROBE_USERNAME and command line' : 'REGPROBE_USERNAME/REGPROBE_PASSWORD';
+  return remember({ username, password, source });
+}
+
+/** Credentials for the registry from the user's docker config (credHelpers, auths, credsStore). */
+export async function credentialFromDocker(registryUrl: string | URL, opts: { env?: NodeJS.ProcessEnv; helperTimeoutMs?: number } = {}): Promise<Credential | undefined> {
+  const env = opts.env ?? process.env;
   const file = dockerConfigFile(env);
   const cfg = await loadDockerConfig(file);
   if (!cfg) return undefined;
-  const c = await credentialFromDockerConfig(cfg, opts.registryUrl, { env, ...(opts.helperTimeoutMs ? { timeoutMs: opts.helperTimeoutMs } : {}) });
+  const c = await credentialFromDockerConfig(cfg, registryUrl, { env, ...(opts.helperTimeoutMs ? { timeoutMs: opts.helperTimeoutMs } : {}) });
   return c ? remember({ ...c, source: `${c.source} in ${file}` }) : undefined;
 }
 
-function pair(user: string | undefined, pass: string | undefined, userName: string, passName: string, source: string): Credential | undefined {
-  const u = user === '' ? undefined : user;
-  const p = pass === '' ? undefined : pass;
-  if (u === undefined && p === undefined) return undefined;
-  if (u === undefined) throw new AuthError('credential-source', `${passName} is set but ${userName} is not`);
-  if (p === undefined) throw new AuthError('credential-source', `${userName} is set but ${passName} is not`);
-  return { username: u, password: p, source: source };
+/** The whole chain for this registry, or undefined for anonymous access. */
+export async function resolveCredentials(opts: CredentialOptions): Promise<Credential | undefined> {
+  const direct = credentialFromFlagsOrEnv(opts);
+  if (direct) return direct;
+  if (opts.dockerConfig === false) return undefined;
+  return credentialFromDocker(opts.registryUrl, { ...(opts.env ? { env: opts.env } : {}), ...(opts.helperTimeoutMs ? { helperTimeoutMs: opts.helperTimeoutMs } : {}) });
 }
 
 function remember(c: Credential): Credential {

@@ -84,8 +84,19 @@ export async function openTarget(s: TargetSettings): Promise<Target> {
 
   if (s.url !== undefined) {
     const url = parseTargetUrl(s.url);
+    // The docker config is read for this registry now that it is known.
+    const hasCredentials = s.auth.prepare ? await s.auth.prepare(url) : s.auth.hasCredentials;
     const client = clientFor(url);
-    return { url, reference: false, client, hasCredentials: s.auth.hasCredentials, close: () => client.close() };
+    return {
+      url,
+      reference: false,
+      client,
+      hasCredentials,
+      close: async () => {
+        await client.close();
+        await s.auth.close?.();
+      },
+    };
   }
   const server = await startReferenceServer({ host: '127.0.0.1', port: 0, deleteEnabled: true });
   const client = clientFor(server.url);
@@ -96,6 +107,7 @@ export async function openTarget(s: TargetSettings): Promise<Target> {
     hasCredentials: false,
     close: async () => {
       await client.close();
+      await s.auth.close?.();
       await server.close();
     },
   };

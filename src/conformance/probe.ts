@@ -2,6 +2,7 @@
 // and the user gets one line saying what to do (exit 2 in the CLI).
 import type { RegistryClient } from '../client/registry-client.js';
 import { TransportError } from '../client/errors.js';
+import { AuthError } from '../auth/errors.js';
 
 /** The target cannot be tested; `message` is one line a user can act on. */
 export class TargetUnusableError extends Error {
@@ -23,7 +24,7 @@ export async function probeTarget(client: RegistryClient, hasCredentials: boolea
   try {
     res = await client.request({ method: 'GET', path: '/v2/', ...(timeoutMs ? { timeoutMs } : {}) });
   } catch (err) {
-    if (err instanceof TransportError) throw new TargetUnusableError(oneLine(err.message));
+    if (err instanceof TransportError || err instanceof AuthError) throw new TargetUnusableError(oneLine(err.message));
     throw err;
   }
   const serverHeaders: Record<string, string> = {};

@@ -40,8 +40,11 @@ t.test('order: flags, then REGPROBE_USERNAME/PASSWORD, then the docker config', 
 });
 
 t.test('half a pair is a clear error', async (t) => {
-  await t.rejects(resolveCredentials({ registryUrl: 'http://x', username: 'u', env: {} }), /--username is set but --password is not/);
-  await t.rejects(resolveCredentials({ registryUrl: 'http://x', env: { REGPROBE_PASSWORD: 'p' } }), /REGPROBE_PASSWORD is set but REGPROBE_USERNAME is not/);
+  await t.rejects(resolveCredentials({ registryUrl: 'http://x', username: 'u', env: {} }), /no password for user u: add --password or set REGPROBE_PASSWORD/);
+  await t.rejects(resolveCredentials({ registryUrl: 'http://x', env: { REGPROBE_PASSWORD: 'p' } }), /a password was given without a user name/);
+  t.match(await resolveCredentials({ registryUrl: 'http://x', username: 'u', password: '', env: {} }), { username: 'u', password: '' }, 'an empty --password is a password');
+  t.equal(await resolveCredentials({ registryUrl: 'http://x', env: { REGPROBE_USERNAME: '', REGPROBE_PASSWORD: '', DOCKER_CONFIG: '/nonexistent' } }), undefined, 'empty variables are unset');
+  t.match(await resolveCredentials({ registryUrl: 'http://x', username: 'u', env: { REGPROBE_PASSWORD: 'p' } }), { username: 'u', password: 'p', source: 'command line and REGPROBE_PASSWORD' });
 });
 
 t.test('auths: keys with scheme and path, Docker Hub names, identitytoken, passwords with colons, robot$ names', async (t) => {

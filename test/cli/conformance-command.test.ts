@@ -74,7 +74,9 @@ t.test('options are checked before anything runs', async (t) => {
 t.test('credentials from flags or environment', async (t) => {
   t.equal(resolveAuth({}, { REGPROBE_USERNAME: 'u', REGPROBE_PASSWORD: 'p' }).hasCredentials, true);
   t.equal(resolveAuth({ username: 'u', password: '' }, {}).hasCredentials, true, 'an empty password is still a password');
-  t.equal(resolveAuth({}, {}).provider, undefined);
+  // No credentials: still an engine, for anonymous Bearer tokens (public pulls from Docker Hub-like registries).
+  t.equal(resolveAuth({}, {}).hasCredentials, false);
+  t.ok(resolveAuth({}, {}).provider, 'an auth engine for anonymous tokens');
   t.throws(() => resolveAuth({}, { REGPROBE_USERNAME: 'u' }), CliError);
   t.equal(resolveAuth({}, { REGPROBE_USERNAME: '', REGPROBE_PASSWORD: '' }).hasCredentials, false, 'empty variables count as unset');
 });

@@ -16,8 +16,12 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs m
 const spec = values.spec as SpecVersion;
 if (!['1.0', '1.1', 'draft'].includes(spec)) throw new Error('--spec must be 1.0, 1.1 or draft');
 
+/** Wall seconds per workflow (setup, cases, cleanup, teardown), summed over all runs. */
+const perWorkflow = new Map<string, number[]>();
+
 async function once(): Promise<{ seconds: number; summary: Awaited<ReturnType<typeof runConformance>>['summary'] }> {
   const t0 = performance.now();
+  let suiteStart = 0;
   const server = await startReferenceServer({ host: '127.0.0.1', port: 0 });
   const client = new RegistryClient({ baseUrl: server.url, timeoutMs: 30_000 });
   try {
@@ -33,6 +37,14 @@ async function once(): Promise<{ seconds: number; summary: Awaited<ReturnType<ty
       keep: false,
       caseTimeoutMs: 60_000,
       toolVersion: 'bench',
+      onProgress: (e) => {
+        if (e.type === 'suite-start') suiteStart = performance.now();
+        if (e.type === 'suite-end') {
+          const list = perWorkflow.get(e.workflow) ?? [];
+          list.push((performance.now() - suiteStart) / 1000);
+          perWorkflow.set(e.workflow, list);
+        }
+      },
     });
     return { seconds: (performance.now() - t0) / 1000, summary: report.summary };
   } finally {
@@ -58,3 +70,4 @@ const median = (xs: number[]) => {
 };
 const warm = times.length > 1 ? times.slice(1) : times;
 console.log(`first (cold) run ${times[0]!.toFixed(2)} s; median of ${warm.length} warm run(s) ${median(warm).toFixed(2)} s (min ${Math.min(...warm).toFixed(2)}, max ${Math.max(...warm).toFixed(2)})`);
+console.log(`per workflow (median over runs): ${[...perWorkflow].map(([w, xs]) => `${w} ${median(xs).toFixed(2)} s`).join(', ')}`);

@@ -159,6 +159,7 @@ async function runSuite(
     const outcome = await attempt(() => c.run(createContext(scope, sink)), limits.caseTimeoutMs, 'case');
     sink.close();
     stalls = outcome.stalled ? stalls + 1 : 0;
+    // What setup observed (e.g. a legal choice while pushing fixtures) is part of every case's context.
     put(result(suite, c, outcome, performance.now() - t, setupSink, sink));
   }
 

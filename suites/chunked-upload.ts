@@ -139,7 +139,7 @@ const cases: CaseDefinition[] = [
       await expectStatus(put, 201, 'PUT ?digest= closing a chunked upload');
       expectHeader(put, 'location', undefined, 'PUT closing a chunked upload');
       await put.dump();
-      ctx.observe('chunkSize', size);
+      ctx.observe('chunk-size', size);
       await expectBlob(ctx, digest, data, 'chunked upload');
     },
   },
@@ -178,7 +178,7 @@ const cases: CaseDefinition[] = [
         ({ location } = await acceptedChunk(ctx, location, data, start, Math.min(start + size, data.length)));
         seen.add(new URL(location, 'http://relative.invalid').origin === 'http://relative.invalid' ? 'relative' : 'absolute');
       }
-      ctx.observe('locationForm', [...seen].join('+'));
+      ctx.observe('location-form', [...seen].join('+'));
     },
   },
   {
@@ -334,7 +334,7 @@ const cases: CaseDefinition[] = [
     ],
     async run(ctx) {
       const s = await openSession(ctx);
-      ctx.observe('ociChunkMinLength', s.minChunk || 'none');
+      ctx.observe('oci-chunk-min-length', s.minChunk || 'none');
       // Exactly the advertised minimum, or small chunks when there is none: either must be taken.
       const size = s.minChunk > 0 ? chunkSizeFor(ctx, s) : 1024;
       const data = uniqueBytes(size * 2 + 100);

@@ -127,7 +127,7 @@ const cases: CaseDefinition[] = [
       const location = expectHeader(res, 'location', undefined, 'successful mount');
       expectDigestHeaderMatches(res, f.location, 'successful mount');
       await res.dump();
-      ctx.observe('locationForm', /^https?:\/\//i.test(location) ? 'absolute' : 'relative');
+      ctx.observe('location-form', /^https?:\/\//i.test(location) ? 'absolute' : 'relative');
       const get = await ctx.client.request({ method: 'GET', path: location });
       await expectStatus(get, 200, `GET of the mount's Location ${location}`);
       await expectBytes(get, f.location.bytes, "GET of the mount's Location");
@@ -144,11 +144,11 @@ const cases: CaseDefinition[] = [
       const res = await mount(ctx, target, f.withoutFrom.digest);
       await expectStatus(res, [201, 202], `mount of ${f.withoutFrom.digest} without from`);
       if (res.status === 202) {
-        ctx.observe('mountWithoutFrom', 'upload session (202)');
+        ctx.observe('mount-without-from', 'upload session (202)');
         await completeFallback(ctx, res, target, f.withoutFrom, 'mount without from');
         return;
       }
-      ctx.observe('mountWithoutFrom', 'mounted (201)');
+      ctx.observe('mount-without-from', 'mounted (201)');
       expectHeader(res, 'location', undefined, 'mount without from answered 201');
       await res.dump();
       await expectBlobIn(ctx, target, f.withoutFrom, 'blob mounted without from');
@@ -166,13 +166,13 @@ const cases: CaseDefinition[] = [
       await expectStatus(res, [201, 202], `mount of ${f.elsewhere.digest} from ${f.other}, which does not hold it`);
       if (res.status === 201) {
         // Legal only as "from treated as optional": the blob must really be there now.
-        ctx.observe('mountFromWrongRepo', 'mounted from elsewhere (201): from treated as optional');
+        ctx.observe('mount-from-wrong-repo', 'mounted from elsewhere (201): from treated as optional');
         expectHeader(res, 'location', undefined, 'mount answered 201');
         await res.dump();
         await expectBlobIn(ctx, target, f.elsewhere, 'blob mounted from a repository that did not hold it');
         return;
       }
-      ctx.observe('mountFromWrongRepo', 'not mounted: upload session (202)');
+      ctx.observe('mount-from-wrong-repo', 'not mounted: upload session (202)');
       const location = expectHeader(res, 'location', undefined, 'mount answered 202: the upload session');
       await res.dump();
       ctx.onCleanup(async () => {
@@ -199,7 +199,7 @@ const cases: CaseDefinition[] = [
         fail(`mount of ${missing.digest}, which exists nowhere: 202 (upload session) or 404`, 'status 201 (a mount of a blob that does not exist)', res);
       }
       await expectStatus(res, [202, 404], `mount of ${missing.digest}, which exists nowhere`);
-      ctx.observe('mountMissing', res.status);
+      ctx.observe('mount-missing', res.status);
       if (res.status === 404) {
         await res.dump();
         await expectBlobNotIn(ctx, target, missing.digest, 'a mount that answered 404');

@@ -224,14 +224,14 @@ const blobCases: CaseDefinition[] = [
       });
       await expectStatus(res, [201, 202], 'single POST ?digest= with the blob');
       if (res.status === 201) {
-        ctx.observe('singlePost', 'stored (201)');
+        ctx.observe('single-post', 'stored (201)');
         await expectLocationServesBlob(ctx, res, bytes, 'single POST');
         await expectBlobStored(ctx, ctx.repo, digest, bytes, 'single POST');
         return;
       }
       const location = expectHeader(res, 'location', undefined, 'single POST answered 202: the session');
       await res.dump();
-      ctx.observe('singlePost', 'session (202)');
+      ctx.observe('single-post', 'session (202)');
       const put = await putBlob(ctx, location, digest, bytes);
       await expectStatus(put, 201, 'PUT to the session a single POST opened');
       await put.dump();
@@ -322,7 +322,7 @@ const blobCases: CaseDefinition[] = [
       const get = await ctx.client.request({ method: 'GET', path: `/v2/${ctx.repo}/blobs/${digest}` });
       await expectStatus(get, 200, 'GET of the blob by its sha512 digest');
       const dcd = expectDigestHeaderMatches(get, { digest, bytes }, 'GET by sha512 digest');
-      if (dcd) ctx.observe('dockerContentDigest', dcd.startsWith('sha512:') ? 'sha512' : dcd.split(':')[0]!);
+      if (dcd) ctx.observe('docker-content-digest', dcd.startsWith('sha512:') ? 'sha512' : dcd.split(':')[0]!);
       await expectBytes(get, bytes, 'GET of the blob by its sha512 digest');
     },
   },
@@ -350,7 +350,7 @@ const blobCases: CaseDefinition[] = [
       const loc = post.header('location');
       if (post.status === 202 && loc) cancelLater(ctx, loc);
       await expectStatus(post, [400, 202], 'single POST with a ?digest= that does not match the bytes (202 where single POST is not offered)');
-      ctx.observe('singlePostMismatch', post.status);
+      ctx.observe('single-post-mismatch', post.status);
       if (post.status === 400) await checkErrorBody(ctx, post, ['DIGEST_INVALID'], { allowNonJson: true });
       else await post.dump();
     },
@@ -434,13 +434,13 @@ const blobCases: CaseDefinition[] = [
       if (res.status !== 202) {
         // The spec names SIZE_INVALID for this; refusing is the clear answer.
         await expectStatus(res, [400, 416], `PATCH with Content-Range ${declared} and ${bytes.length} bytes`);
-        ctx.observe('lengthMismatch', `refused (${res.status})`);
+        ctx.observe('length-mismatch', `refused (${res.status})`);
         if (res.status === 400) await checkErrorBody(ctx, res, ['SIZE_INVALID', 'BLOB_UPLOAD_INVALID'], { allowNonJson: true });
         else await res.dump();
         return;
       }
       // Accepted: the spec does not require the check, but the offset reported must be the truth.
-      ctx.observe('lengthMismatch', 'accepted (202)');
+      ctx.observe('length-mismatch', 'accepted (202)');
       const next = expectHeader(res, 'location', undefined, 'PATCH accepted');
       expectHeader(res, 'range', (v) => v.trim() === `0-${bytes.length - 1}`, `PATCH of ${bytes.length} bytes declared as ${declared}, accepted: Range 0-${bytes.length - 1} (the bytes received)`);
       await res.dump();
@@ -698,11 +698,11 @@ const manifestCases: CaseDefinition[] = [
       const res = await putManifestRaw(ctx, ctx.repo, m.digest, m.bytes, m.mediaType);
       if (res.status === 201) {
         await res.dump();
-        ctx.observe('missingBlob', 'accepted');
+        ctx.observe('missing-blob', 'accepted');
         return;
       }
       await expectStatus(res, [400, 404], 'PUT of a manifest whose layer was never pushed (201, or a rejection)');
-      ctx.observe('missingBlob', 'rejected');
+      ctx.observe('missing-blob', 'rejected');
       await checkErrorBody(ctx, res, ['MANIFEST_BLOB_UNKNOWN'], { requireJson: true });
       await expectManifestAbsent(ctx, ctx.repo, m.digest, 'a manifest rejected for a missing blob');
     },
@@ -821,7 +821,7 @@ function tagQueryCase(count: number): CaseDefinition {
         return ctx.skip('unsupported', 'PUT ?tag= not offered: the 201 carried no OCI-Tag header and created no tag');
       }
       const named = header.split(',').map((s) => s.trim()).filter(Boolean);
-      ctx.observe('ociTags', named.length);
+      ctx.observe('oci-tags', named.length);
       for (const t of tags) {
         expectThat(named.includes(t), `an OCI-Tag header naming ${t}`, `OCI-Tag: ${header}`, res);
         await expectManifestStored(ctx, ctx.repo, m, `a manifest pushed with ?tag=${t}`, t);

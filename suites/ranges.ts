@@ -166,7 +166,7 @@ const cases: CaseDefinition[] = [
       const res = await rangeGet(ctx, b, `bytes=${first}-${last}`, 'HEAD');
       await expectStatus(res, [200, 206], `HEAD with Range: bytes=${first}-${last}`);
       await res.dump();
-      ctx.observe('headWithRange', res.status);
+      ctx.observe('head-with-range', res.status);
       if (res.status === 200) {
         expectContentLengthIfPresent(res, b.size, 'HEAD with Range answered 200');
         return;

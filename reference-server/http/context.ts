@@ -87,22 +87,48 @@ export function contentLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Reads a body that must fit in memory (manifests); RegistryError 413 when it exceeds `limit`. */
-export async function readSmallBody(req: IncomingMessage, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  let over = false;
-  for await (const c of req) {
-    const b = c as Buffer;
-    n += b.length;
-    if (n > limit) {
-      over = true;
-      // Keep reading (discarding) a bounded amount so the client gets to see the 413.
-      if (n > limit * 4 + DRAIN_LIMIT) break;
-      continue;
-    }
-    chunks.push(b);
-  }
-  if (over) throw tooLarge();
-  return Buffer.concat(chunks, n);
+/**
+ * Reads a body that must fit in memory (manifests); rejects with `tooLarge()` past `limit`. A bounded
+ * excess is read and discarded so the client sees the answer; beyond that the connection is closed
+ * after the answer instead of reading on.
+ */
+export function readSmallBody(req: IncomingMessage, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n <= limit) chunks.push(c);
+      else if (n > limit * 4 + DRAIN_LIMIT) {
+        cleanup();
+        req.pause();
+        const err = tooLarge();
+        err.headers.Connection = 'close';
+        reject(err);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      if (n > limit) reject(tooLarge());
+      else resolve(Buffer.concat(chunks, n));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(e);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
 }

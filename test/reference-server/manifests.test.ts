@@ -1,6 +1,7 @@
 // end-3 (GET/HEAD manifests), end-7a/7b (PUT, ?tag=), end-9 (DELETE manifest / tag).
 import type { Test } from 'tap';
 import t from 'tap';
+import { Readable } from 'node:stream';
 import type { RegistryClient } from '../../src/client/registry-client.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType } from '../../src/oci/media-types.js';
@@ -206,6 +207,14 @@ t.test('manifest size limit: over it 413, up to it accepted (4 MiB by default)',
   await pushBlob(small.client, 'big', EMPTY_JSON);
   res = await put(small.client, 'big', 'x', make(1001), MediaType.ociManifest);
   t.equal(res.status, 413, 'a configured limit');
+  await res.dump();
+  // Far over the limit and without Content-Length: answered 413 without reading it all.
+  const huge = Readable.from((function* () {
+    for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024, 32);
+  })());
+  res = await small.client.request({ method: 'PUT', path: '/v2/big/manifests/huge', headers: { 'content-type': MediaType.ociManifest }, body: huge });
+  t.equal(res.status, 413, 'a 4 MiB body against a 1000-byte limit');
+  t.equal(res.header('connection'), 'close');
   await res.dump();
   const ok = await small.client.request({ method: 'GET', path: '/v2/' });
   t.equal(ok.status, 200, 'the connection and server are fine afterwards');

@@ -237,6 +237,10 @@ const cases: CaseDefinition[] = [
         const loc = res.header('location')!;
         ctx.onCleanup(async () => void (await tryDelete(ctx.client, loc)));
       }
+      if (res.status === 401 || res.status === 403) {
+        await res.dump();
+        ctx.skip('unsupported', `the registry refused the upload at the auth layer (${res.status}) before looking at the name, so NAME_INVALID was not provoked`);
+      }
       await expectStatus(res, [400, 404], `an upload to the invalid name ${repo}`);
       ctx.observe('status', res.status);
       // A 404 from routing (the name never matched a route) is a legal way to refuse it.

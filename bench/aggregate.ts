@@ -4,6 +4,8 @@
 import { OperationError, DigestMismatchError } from '../src/client/operations.js';
 import { TransportError } from '../src/client/errors.js';
 import { parseErrorBody } from '../src/oci/errors.js';
+import { TokenError } from '../src/auth/token-client.js';
+import { AuthError } from '../src/auth/errors.js';
 import { encodeHistogram, newCoarseHistogram, newHistogram, recordMs, summarize, type Histogram } from './histogram.js';
 import type { ErrorCounts, LoadModel, StepResult } from './model.js';
 import type { OpProbe } from './workload.js';
@@ -42,6 +44,9 @@ export function classifyError(err: unknown): ErrorClass {
     return code ? { kind: 'status', status: err.status, code } : { kind: 'status', status: err.status };
   }
   if (err instanceof TransportError) return { kind: 'connection', cls: err.code };
+  // The token endpoint's answer (token issuance, or the auth engine fetching one for a request).
+  if (err instanceof TokenError) return err.status > 0 ? { kind: 'status', status: err.status } : { kind: 'other', what: `token-${err.kind}` };
+  if (err instanceof AuthError) return { kind: 'other', what: `auth-${err.kind}` };
   if (err instanceof SyntaxError) return { kind: 'other', what: 'invalid-json' };
   if (err instanceof Error) return { kind: 'other', what: err.name || 'Error' };
   return { kind: 'other', what: 'unknown' };

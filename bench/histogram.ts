@@ -46,17 +46,21 @@ function ms(us: number): number {
   return Math.round(us) / US_PER_MS;
 }
 
-/** Percentiles in milliseconds; all zeros for an empty histogram. */
+/**
+ * Percentiles in milliseconds; all zeros for an empty histogram. min and max are bucket values
+ * (p0, p100: within 0.1 % of the recorded extremes) so a live histogram and its decoded copy, or a
+ * merge, always give the same summary.
+ */
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
   return {
-    min: ms(h.minNonZeroValue),
+    min: ms(h.getValueAtPercentile(0)),
     mean: ms(h.mean),
     p50: ms(h.getValueAtPercentile(50)),
     p90: ms(h.getValueAtPercentile(90)),
     p95: ms(h.getValueAtPercentile(95)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    max: ms(h.getValueAtPercentile(100)),
   };
 }

@@ -6,7 +6,7 @@ import { constants, rmSync } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule, InferredOptionTypes } from 'yargs';
-import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions } from '../../reference-server/server.js';
+import { startReferenceServer, StorageLockedError, type ReferenceServer, type ReferenceServerOptions } from '../../reference-server/server.js';
 import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-server/logger.js';
 import { CliError } from './exit.js';
 import { formatSize, sizeOption } from './sizes.js';
@@ -44,7 +44,7 @@ const shutdownOptions = {
   'shutdown-timeout': { type: 'number', default: 10, requiresArg: true, describe: 'seconds in-flight requests get to finish after SIGINT/SIGTERM (a second signal stops at once)' },
 } as const;
 
-type ServeArgs = InferredOptionTypes<typeof listenOptions> &
+export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof storageOptions> &
   InferredOptionTypes<typeof apiOptions> &
   InferredOptionTypes<typeof logOptions> &
@@ -128,6 +128,7 @@ function fsReason(err: unknown): string {
 
 /** A start failure the user can act on, as one line; undefined for anything else (a bug: rethrown). */
 function startFailure(err: unknown, opts: ReferenceServerOptions): string | undefined {
+  if (err instanceof StorageLockedError) return err.message;
   const code = (err as { code?: string }).code;
   const where = `${opts.host}:${opts.port}`;
   switch (code) {

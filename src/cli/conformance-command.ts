@@ -7,6 +7,7 @@ import { runConformance } from '../conformance/runner.js';
 import { TargetUnusableError } from '../conformance/probe.js';
 import { selectCases, splitPatterns } from '../conformance/selection.js';
 import { SUITES } from '../conformance/suites.js';
+import { withAuthTests } from '../../suites/auth.js';
 import { checkDigest } from '../oci/digest.js';
 import { isValidName, isValidTag } from '../oci/names.js';
 import { useColor } from '../report/ansi.js';
@@ -38,6 +39,7 @@ export interface ConformanceArgs {
   password?: string;
   quiet: boolean;
   strict: boolean;
+  authTests?: boolean;
 }
 
 /** The options of `conformance`, also used by `run`. */
@@ -65,6 +67,7 @@ export function conformanceOptions<T>(y: Argv<T>): Argv<ConformanceArgs> {
     })
     .option('username', { type: 'string', describe: 'registry user (or REGPROBE_USERNAME)' })
     .option('password', { type: 'string', describe: 'registry password (or REGPROBE_PASSWORD)' })
+    .option('auth-tests', { type: 'boolean', default: false, describe: 'run the auth suite even when the registry lets anonymous clients in' })
     .option('strict', { type: 'boolean', default: false, describe: 'exit 1 also when a SHOULD or MAY case fails or errors' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no progress and no table (files are still written)' }) as unknown as Argv<ConformanceArgs>;
 }
@@ -84,6 +87,7 @@ export interface ConformanceSettings {
   formats: ConformanceFormat[];
   quiet: boolean;
   strict: boolean;
+  authTests: boolean;
 }
 
 export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEnv = process.env): ConformanceSettings {
@@ -115,6 +119,7 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
     formats: [...new Set(formats as ConformanceFormat[])],
     quiet: argv.quiet,
     strict: argv.strict,
+    authTests: argv.authTests === true,
   };
 }
 
@@ -166,7 +171,7 @@ export async function conformancePhase(s: ConformanceSettings, target: Target): 
   try {
     report = await runConformance({
       client: target.client,
-      suites: SUITES,
+      suites: s.authTests ? withAuthTests(SUITES) : SUITES,
       target: { url: target.url, reference: target.reference },
       hasCredentials: target.hasCredentials,
       spec: s.spec,

@@ -11,6 +11,7 @@ import { discoverySuite } from '../../suites/discovery.js';
 import { managementSuite } from '../../suites/management.js';
 import { referrersSuite } from '../../suites/referrers.js';
 import { errorsSuite } from '../../suites/errors.js';
+import { authSuite } from '../../suites/auth.js';
 
 export const SUITES: readonly Suite[] = [
   pullSuite,
@@ -23,4 +24,5 @@ export const SUITES: readonly Suite[] = [
   referrersSuite,
   rangesSuite,
   errorsSuite,
+  authSuite,
 ];

@@ -1,0 +1,671 @@
+// Auth: the Docker token-auth protocol (distribution-auth-token.md, -oauth.md, -jwt.md, -scope.md) and
+// Basic auth as registries use it. Runs when the target requires auth (an anonymous request is
+// answered 401), or always with --auth-tests. Token cases talk to the realm the registry names, with
+// the run's credentials; each refusal is checked for status, challenge and error body.
+import { randomBytes } from 'node:crypto';
+import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
+import type { RegistryResponse } from '../src/client/registry-client.js';
+import { TokenEndpointClient, type TokenHttpResponse } from '../src/client/token-endpoint.js';
+import { ACCEPT_MANIFESTS, tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
+import { expectStatus, expectThat, fail } from '../src/conformance/expect.js';
+import { expectErrorCodeIfJson } from '../src/conformance/content-checks.js';
+import { AuthEngine } from '../src/auth/auth-engine.js';
+import { challengeScopes, parseChallenges, type Challenge } from '../src/auth/challenge.js';
+import { parseScope } from '../src/auth/scope.js';
+import { redact } from '../src/auth/redact.js';
+import { basicHeader } from '../src/auth/token-client.js';
+import { uniqueBytes } from '../src/conformance/fixtures.js';
+
+type Mode = 'bearer' | 'basic';
+
+interface AuthState {
+  mode: Mode;
+  challenge: Challenge;
+  /** Bearer: the realm and service of the registry's challenge. */
+  realm?: URL;
+  service?: string;
+  http: TokenEndpointClient;
+  creds?: { username: string; password: string };
+  /** What pull cases read: a blob setup pushed into ctx.repo, or the --tag/--digest content (read-only). */
+  target?: { repo: string; path: string };
+  /** The pushed blob (mount case). */
+  blobDigest?: string;
+}
+
+const KEY = 'auth';
+
+// The spec texts each case checks.
+const R = {
+  challenge401: {
+    ref: 'auth-token: How to authenticate',
+    level: 'MUST',
+    text: 'If the registry server requires authentication it will return a 401 Unauthorized response with a WWW-Authenticate header detailing how to authenticate to this registry (RFC 7235 3.1: a server generating a 401 MUST send a WWW-Authenticate header field).',
+  },
+  challengeFields: {
+    ref: 'auth-scope: Resource Provider Use',
+    level: 'SHOULD',
+    text: 'When appropriate authorization is not provided ... the resource provider to return a WWW-AUTHENTICATE HTTP header with the realm as the authorization server, the service as the expected audience identifying string, and a scope field for each required resource scope.',
+  },
+  tokenFields: {
+    ref: 'auth-token: Token Response Fields',
+    level: 'MUST',
+    text: 'token / access_token: At least one of these fields must be specified, but both may also appear.',
+  },
+  tokenLifetime: {
+    ref: 'auth-token: Token Response Fields (expires_in)',
+    level: 'SHOULD',
+    text: 'For compatibility with older clients, a token should never be returned with less than 60 seconds to live.',
+  },
+  badCredentials: {
+    ref: 'auth-token: Requesting a Token',
+    level: 'SHOULD',
+    text: 'If an attempt to authenticate to the token server fails, the token server should return a 401 Unauthorized response indicating that the provided credentials are invalid.',
+  },
+  refused: {
+    ref: 'auth-scope: Resource Provider Use',
+    level: 'MUST',
+    text: 'The resource provider must ensure that ANY resource being accessed as the result of a request has the appropriate access scope. Both the resource type and resource name must match the accessed resource and an appropriate action scope must be included.',
+  },
+  verify: {
+    ref: 'auth-jwt: Verifying the token',
+    level: 'MUST',
+    text: 'The registry must now verify the token ... Verify that the signature of the token is valid. Check that the current time is between the nbf and exp claim times. If any of these requirements are not met, the registry will return a 403 Forbidden response (distribution answers 401 with error="invalid_token"; both are accepted).',
+  },
+  errorBody: {
+    ref: 'error-codes (code-11 UNAUTHORIZED, code-12 DENIED)',
+    level: 'MUST',
+    text: 'If the response body is in JSON format, it MUST have the format {"errors":[{"code","message","detail"}]}: UNAUTHORIZED "authentication required", DENIED "requested access to the resource is denied".',
+  },
+  anonymous: {
+    ref: 'auth-token: Requesting a Token',
+    level: 'MAY',
+    text: 'Whether the token server requires authentication is up to the policy of that access control provider ... (such as pulling from a public repository).',
+  },
+  oauthPost: {
+    ref: 'auth-oauth: Getting a token',
+    level: 'MUST',
+    text: 'Response fields: access_token (REQUIRED), scope (REQUIRED), expires_in (REQUIRED). Not all token servers implement oauth2: a 404 to POST means use GET.',
+  },
+  refreshToken: {
+    ref: 'auth-oauth: Example refreshing an Access Token',
+    level: 'MUST',
+    text: 'When requesting an access token with a refresh token this should be set to "refresh_token" ... Token which can be used to get additional access tokens for the same subject with different scopes.',
+  },
+  mount: {
+    ref: 'end-11 / auth-scope',
+    level: 'MUST',
+    text: 'A mount reads the blob from repository <from>: the request needs pull access on it ("ANY resource being accessed ... must have the appropriate access scope"); without it the blob MUST NOT be mounted.',
+  },
+  badInput: {
+    ref: 'RFC 7235 3.1 / error-codes',
+    level: 'MUST',
+    text: 'Credentials the server cannot accept are refused with 401 and a WWW-Authenticate challenge; malformed input is a client error (4XX), never a server error.',
+  },
+} satisfies Record<string, Requirement>;
+
+function state(ctx: CaseContext): AuthState {
+  const s = ctx.state.get(KEY) as AuthState | undefined;
+  if (!s) throw new Error('auth state missing: suite setup did not run');
+  return s;
+}
+
+function bearer(ctx: CaseContext): AuthState & { realm: URL } {
+  const s = state(ctx);
+  if (s.mode !== 'bearer' || !s.realm) ctx.skip('unsupported', 'the registry uses Basic auth: token cases do not apply');
+  return s as AuthState & { realm: URL };
+}
+
+function needCreds(ctx: CaseContext, s: AuthState): { username: string; password: string } {
+  if (!s.creds) ctx.skip('unsupported', 'no credentials were given (--username/--password, REGPROBE_USERNAME/REGPROBE_PASSWORD or docker config)');
+  return s.creds;
+}
+
+function needTarget(ctx: CaseContext, s: AuthState): { repo: string; path: string } {
+  if (!s.target) ctx.skip(ctx.readOnly ? 'read-only' : 'unsupported', ctx.readOnly ? 'read-only run without --tag/--digest: nothing to pull' : 'setup could not push a blob with the given credentials');
+  return s.target;
+}
+
+/** GET on the realm; `creds` as Basic; one `scope` parameter per entry (token.md). */
+async function tokenGet(s: AuthState & { realm: URL }, scopes: string[], creds?: { username: string; password: string }, extra?: Record<string, string>): Promise<TokenHttpResponse> {
+  const url = new URL(s.realm);
+  if (s.service !== undefined) url.searchParams.set('service', s.service);
+  for (const sc of scopes) url.searchParams.append('scope', sc);
+  if (creds) url.searchParams.set('account', creds.username);
+  for (const [k, v] of Object.entries(extra ?? {})) url.searchParams.set(k, v);
+  return s.http.send({ method: 'GET', url, headers: creds ? { authorization: basicHeader(creds.username, creds.password) } : {} });
+}
+
+function describeToken(r: TokenHttpResponse): string {
+  return redact(`${r.status} ${r.body.slice(0, 200)}`);
+}
+
+/** The token of a 200 answer (token or access_token), or a failure naming the exchange. */
+function tokenOf(r: TokenHttpResponse, what: string): string {
+  if (r.status !== 200) fail(`${what}: 200 with a token`, `token endpoint answered ${describeToken(r)}`);
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(r.body) as Record<string, unknown>;
+  } catch {
+    fail(`${what}: a JSON token response`, `a body that is not JSON: ${describeToken(r)}`);
+  }
+  const t = typeof o.token === 'string' && o.token ? o.token : typeof o.access_token === 'string' && o.access_token ? o.access_token : undefined;
+  if (!t) fail(`${what}: "token" or "access_token" in the response`, `fields ${Object.keys(o).join(', ') || '(none)'}`);
+  return t;
+}
+
+/** A request with exactly this Authorization (or none): no engine, no retry. */
+function withAuth(ctx: CaseContext, method: string, path: string, authorization?: string, query?: Record<string, string>): Promise<RegistryResponse> {
+  return ctx.client.request({
+    method,
+    path,
+    anonymous: true,
+    ...(query ? { query } : {}),
+    headers: {
+      ...(authorization !== undefined ? { authorization } : {}),
+      ...(method === 'POST' || method === 'PUT' ? { 'content-length': '0' } : {}),
+      ...(path.includes('/manifests/') ? { accept: ACCEPT_MANIFESTS } : {}),
+    },
+  });
+}
+
+/**
+ * The request must be refused: 401 (with a challenge, RFC 7235) or 403; a JSON body must be the error
+ * shape with UNAUTHORIZED or DENIED. Returns the parsed challenge of a 401.
+ */
+async function expectRefused(ctx: CaseContext, res: RegistryResponse, what: string, allow403 = true): Promise<Challenge[]> {
+  const ok = allow403 ? [401, 403] : [401];
+  if (!ok.includes(res.status)) {
+    await expectStatus(res, ok, `${what} refused`);
+  }
+  let challenges: Challenge[] = [];
+  if (res.status === 401) {
+    const h = res.header('www-authenticate');
+    if (!h) fail(`${what}: a 401 with a WWW-Authenticate challenge (RFC 7235 3.1)`, 'no WWW-Authenticate header', res);
+    challenges = parseChallenges(h);
+    if (challenges.length === 0) fail(`${what}: a readable WWW-Authenticate challenge`, `WWW-Authenticate: ${h}`, res);
+  }
+  ctx.observe(`${what} status`, res.status);
+  await expectErrorCodeIfJson(res, ['UNAUTHORIZED', 'DENIED'], what);
+  return challenges;
+}
+
+function blobPath(repo: string, digest: string): string {
+  return `/v2/${repo}/blobs/${digest}`;
+}
+
+function tamper(token: string): { label: string; token: string }[] {
+  const parts = token.split('.');
+  const out: { label: string; token: string }[] = [];
+  const flip = (s: string) => (s.length > 0 ? s.slice(0, -2) + (s.slice(-2) === 'AA' ? 'BB' : 'AA') : 'AA');
+  if (parts.length === 3) {
+    let header: Record<string, unknown> = {};
+    let claims: Record<string, unknown> = {};
+    try {
+      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      /* opaque token that happens to have two dots */
+    }
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    out.push({ label: 'signature altered', token: `${parts[0]}.${parts[1]}.${flip(parts[2]!)}` });
+    out.push({ label: 'exp moved into the past (signature kept)', token: `${parts[0]}.${enc({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600, nbf: Math.floor(Date.now() / 1000) - 7200 })}.${parts[2]}` });
+    out.push({ label: 'alg "none", no signature', token: `${enc({ ...header, alg: 'none' })}.${parts[1]}.` });
+  } else {
+    out.push({ label: 'token altered', token: flip(token) });
+  }
+  out.push({ label: 'garbage', token: randomBytes(24).toString('base64url') });
+  return out;
+}
+
+const cases: CaseDefinition[] = [
+  {
+    id: 'auth.challenge.missing-credentials',
+    title: 'A request without credentials to a protected resource answers 401 with a WWW-Authenticate challenge naming its realm.',
+    requirements: [R.challenge401, R.errorBody],
+    readOnly: true,
+    async run(ctx) {
+      const s = state(ctx);
+      const path = s.target?.path ?? '/v2/';
+      const res = await withAuth(ctx, 'GET', path);
+      if (res.status === 200) {
+        await res.dump();
+        ctx.observe('anonymous GET', path);
+        if (path !== '/v2/' && !ctx.readOnly) {
+          // Anonymous pull allowed: the challenge must then be seen on /v2/ or a push.
+          const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
+          if (push.status === 202) {
+            const loc = push.header('location');
+            await push.dump();
+            if (loc) await tryDelete(ctx.client, loc);
+          }
+          const ch = await expectRefused(ctx, push, 'anonymous POST upload', false);
+          expectThat(ch.some((c) => c.params.realm !== undefined || c.scheme === 'basic'), 'a challenge with a realm', JSON.stringify(ch), push);
+          return;
+        }
+        if (path !== '/v2/') ctx.skip('unsupported', 'anonymous pull is allowed and a read-only run does not try a push');
+        fail('a 401 for an anonymous request', '200', res);
+      }
+      const ch = await expectRefused(ctx, res, `anonymous GET ${path}`, false);
+      const b = ch.find((c) => c.scheme === 'bearer');
+      if (b) {
+        expectThat(b.params.realm !== undefined && /^https?:\/\//i.test(b.params.realm), 'a Bearer challenge with an absolute http(s) realm', `realm ${JSON.stringify(b.params.realm)}`, res);
+        ctx.observe('scheme', 'Bearer');
+      } else {
+        expectThat(ch.some((c) => c.scheme === 'basic'), 'a Bearer or Basic challenge', ch.map((c) => c.scheme).join(', '), res);
+        ctx.observe('scheme', 'Basic');
+      }
+    },
+  },
+  {
+    id: 'auth.challenge.service-and-scope',
+    title: 'The Bearer challenge for a repository names the service and the scope the request needs.',
+    requirements: [R.challengeFields],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const tgt = needTarget(ctx, s);
+      const res = await withAuth(ctx, 'GET', tgt.path);
+      if (res.status === 200) {
+        await res.dump();
+        ctx.skip('unsupported', 'anonymous pull is allowed here: no challenge to look at');
+      }
+      const ch = await expectRefused(ctx, res, 'anonymous GET blob', false);
+      const b = ch.find((c) => c.scheme === 'bearer');
+      if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
+      expectThat(b.params.service !== undefined, 'a service parameter in the challenge', `challenge ${JSON.stringify(b.params)}`, res);
+      const scopes = challengeScopes(b).map(parseScope);
+      expectThat(
+        scopes.some((r) => r !== null && r.type.startsWith('repository') && r.name === tgt.repo && r.actions.includes('pull')),
+        `a scope repository:${tgt.repo}:pull in the challenge`,
+        `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
+        res,
+      );
+    },
+  },
+  {
+    id: 'auth.token.issued',
+    title: 'The token endpoint answers valid credentials with a token (token and/or access_token) living at least 60 seconds.',
+    requirements: [R.tokenFields, R.tokenLifetime],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const r = await tokenGet(s, [`repository:${ctx.repo}:pull`], creds);
+      tokenOf(r, 'GET token with credentials');
+      const o = JSON.parse(r.body) as Record<string, unknown>;
+      ctx.observe('fields', ['token', 'access_token', 'expires_in', 'issued_at', 'refresh_token'].filter((k) => k in o).join(','));
+      if (typeof o.token === 'string' && typeof o.access_token === 'string' && o.token !== o.access_token) ctx.observe('token and access_token differ', true);
+      if (o.expires_in !== undefined) {
+        expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60', `expires_in ${JSON.stringify(o.expires_in)}`);
+        ctx.observe('expires_in', o.expires_in as number);
+      } else ctx.observe('expires_in', 'absent (60 s by default)');
+      if (o.issued_at !== undefined) {
+        expectThat(typeof o.issued_at === 'string' && Number.isFinite(Date.parse(o.issued_at)), 'issued_at an RFC 3339 time', `issued_at ${JSON.stringify(o.issued_at)}`);
+      }
+    },
+  },
+  {
+    id: 'auth.token.usable',
+    title: 'A token from the token endpoint lets the client pull from the repository it was asked for.',
+    requirements: [{ ref: 'auth-token: Using the Bearer token', level: 'MUST', text: 'Once the client has a token, it will try the registry request again with the token placed in the HTTP Authorization header.' }],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      const t = tokenOf(await tokenGet(s, [`repository:${tgt.repo}:pull`], creds), 'GET token');
+      const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+      await expectStatus(res, 200, 'GET blob with a pull token');
+      await res.dump();
+    },
+  },
+  {
+    id: 'auth.credentials.wrong-password',
+    title: 'A wrong password is refused: the token endpoint (or the registry, for Basic) answers 401.',
+    requirements: [R.badCredentials, R.challenge401],
+    readOnly: true,
+    async run(ctx) {
+      const s = state(ctx);
+      const creds = needCreds(ctx, s);
+      const wrong = { username: creds.username, password: `${creds.password}-wrong-${randomBytes(3).toString('hex')}` };
+      if (s.mode === 'basic') {
+        const res = await withAuth(ctx, 'GET', '/v2/', basicHeader(wrong.username, wrong.password));
+        await expectRefused(ctx, res, 'GET /v2/ with a wrong password', false);
+        return;
+      }
+      const r = await tokenGet(s as AuthState & { realm: URL }, [`repository:${ctx.repo}:pull`], wrong);
+      ctx.observe('token endpoint status', r.status);
+      if (r.status === 200) fail('the token endpoint refuses a wrong password (401)', `200: a token was issued (${describeToken(r)})`);
+      expectThat(r.status === 401, 'status 401 for a wrong password', `status ${r.status}: ${describeToken(r)}`);
+    },
+  },
+  {
+    id: 'auth.anonymous.pull-as-configured',
+    title: 'An anonymous pull is either allowed (public content) or refused with 401/403; both are legal, the answer is recorded.',
+    requirements: [R.anonymous, R.errorBody],
+    readOnly: true,
+    async run(ctx) {
+      const s = state(ctx);
+      const tgt = needTarget(ctx, s);
+      let authorization: string | undefined;
+      if (s.mode === 'bearer') {
+        const r = await tokenGet(s as AuthState & { realm: URL }, [`repository:${tgt.repo}:pull`]);
+        ctx.observe('anonymous token', r.status);
+        if (r.status !== 200) {
+          expectThat([401, 403].includes(r.status), 'an anonymous token request answered 200, 401 or 403', `status ${r.status}: ${describeToken(r)}`);
+          ctx.observe('anonymous pull', 'refused by the token endpoint');
+          return;
+        }
+        authorization = `Bearer ${tokenOf(r, 'anonymous token')}`;
+      }
+      const res = await withAuth(ctx, 'GET', tgt.path, authorization);
+      if (res.status === 200) {
+        await res.dump();
+        ctx.observe('anonymous pull', 'allowed');
+        return;
+      }
+      await expectRefused(ctx, res, 'anonymous GET blob');
+      ctx.observe('anonymous pull', 'refused');
+    },
+  },
+  {
+    id: 'auth.scope.pull-token-cannot-push',
+    title: 'A token granting only pull cannot start an upload: 401 with error="insufficient_scope" naming the push scope (or 403).',
+    requirements: [R.refused, R.challengeFields, R.errorBody],
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const t = tokenOf(await tokenGet(s, [`repository:${ctx.repo}:pull`], creds), 'GET pull token');
+      const res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
+      if (res.status === 202) {
+        const loc = res.header('location');
+        await res.dump();
+        if (loc) await tryDelete(ctx.client, loc);
+        fail('a pull-only token refused for a push (401 or 403)', '202: an upload session was opened', res);
+      }
+      const ch = await expectRefused(ctx, res, 'POST upload with a pull-only token');
+      if (res.status === 401) {
+        const b = ch.find((c) => c.scheme === 'bearer');
+        if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
+        ctx.observe('error', b.params.error ?? '(none)');
+        const scopes = challengeScopes(b).map(parseScope);
+        expectThat(
+          scopes.some((r) => r !== null && r.name === ctx.repo && r.actions.includes('push')),
+          `the challenge scope names push on ${ctx.repo}`,
+          `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
+          res,
+        );
+      }
+    },
+  },
+  {
+    id: 'auth.scope.other-repository-refused',
+    title: 'A token for one repository is refused on another repository.',
+    requirements: [R.refused, R.errorBody],
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      const other = ctx.freshRepo('other');
+      const t = tokenOf(await tokenGet(s, [`repository:${other}:pull,push`], creds), 'GET token for another repository');
+      const pull = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+      await expectRefused(ctx, pull, `GET of ${tgt.repo} content with a token for ${other}`);
+      const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
+      if (push.status === 202) {
+        const loc = push.header('location');
+        await push.dump();
+        if (loc) await tryDelete(ctx.client, loc);
+      }
+      await expectRefused(ctx, push, `POST upload to ${ctx.repo} with a token for ${other}`);
+    },
+  },
+  {
+    id: 'auth.token.tampered-refused',
+    title: 'A token with an altered signature, an exp moved into the past, alg "none", or plain garbage is refused.',
+    requirements: [R.verify, R.errorBody],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      const t = tokenOf(await tokenGet(s, [`repository:${tgt.repo}:pull`], creds), 'GET token');
+      for (const v of tamper(t)) {
+        const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${v.token}`);
+        if (res.status === 200) {
+          await res.dump();
+          fail(`a token with ${v.label} refused (401 or 403)`, '200: the blob was served', res);
+        }
+        await expectRefused(ctx, res, `GET blob with a token (${v.label})`);
+      }
+    },
+  },
+  {
+    id: 'auth.oauth.refresh-flow',
+    title: 'Where the token endpoint offers OAuth2 POST: a password grant with access_type=offline gives a refresh token, and the refresh grant gives a working access token.',
+    requirements: [R.oauthPost, R.refreshToken],
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      const scope = `repository:${tgt.repo}:pull`;
+      const form = new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password, client_id: 'regprobe', access_type: 'offline', scope });
+      if (s.service !== undefined) form.set('service', s.service);
+      const first = await s.http.send({ method: 'POST', url: s.realm, form });
+      if (first.status === 404 || first.status === 405) ctx.skip('unsupported', `POST ${s.realm.pathname} answered ${first.status}: no OAuth2 (auth-oauth: "Not all token servers implement oauth2")`);
+      const o = parseJson(first, 'POST grant_type=password');
+      expectThat(typeof o.access_token === 'string' && o.access_token !== '', 'access_token in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
+      expectThat(typeof o.scope === 'string', 'scope in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
+      expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60 (REQUIRED)', `expires_in ${JSON.stringify(o.expires_in)}`);
+      const refresh = typeof o.refresh_token === 'string' && o.refresh_token ? o.refresh_token : ctx.skip('unsupported', 'no refresh_token for access_type=offline (the field is optional)');
+      const again = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'regprobe', scope });
+      if (s.service !== undefined) again.set('service', s.service);
+      const second = await s.http.send({ method: 'POST', url: s.realm, form: again });
+      const o2 = parseJson(second, 'POST grant_type=refresh_token');
+      expectThat(typeof o2.access_token === 'string' && o2.access_token !== '', 'access_token from the refresh grant', `fields ${Object.keys(o2).join(', ')}`);
+      const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${o2.access_token as string}`);
+      await expectStatus(res, 200, 'GET with the token from the refresh grant');
+      await res.dump();
+      const bogus = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: randomBytes(24).toString('base64url'), client_id: 'regprobe', scope });
+      if (s.service !== undefined) bogus.set('service', s.service);
+      const third = await s.http.send({ method: 'POST', url: s.realm, form: bogus });
+      expectThat(third.status >= 400 && third.status < 500, 'an unknown refresh token refused with a 4XX', `status ${third.status}: ${describeToken(third)}`);
+    },
+  },
+  {
+    id: 'auth.catalog.scope',
+    title: 'The catalog needs the registry:catalog:* scope: a token without it is refused; one with it is served or refused by policy.',
+    requirements: [R.refused, R.errorBody],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const without = tokenOf(await tokenGet(s, [`repository:${ctx.repo}:pull`], creds), 'GET token without catalog scope');
+      const res = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${without}`);
+      if (res.status === 404) {
+        await res.dump();
+        ctx.skip('unsupported', 'GET /v2/_catalog answered 404: no catalog');
+      }
+      await expectRefused(ctx, res, 'GET /v2/_catalog without the catalog scope');
+      const withScope = tokenOf(await tokenGet(s, ['registry:catalog:*'], creds), 'GET token with registry:catalog:*');
+      const ok = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${withScope}`);
+      if (ok.status === 200) {
+        await ok.dump();
+        ctx.observe('catalog for this account', 'allowed');
+        return;
+      }
+      await expectRefused(ctx, ok, 'GET /v2/_catalog with registry:catalog:* (refused by policy)');
+      ctx.observe('catalog for this account', 'refused by policy');
+    },
+  },
+  {
+    id: 'auth.mount.source-not-readable',
+    title: 'A cross-repository mount with a token that cannot pull the source repository does not mount the blob.',
+    requirements: [R.mount, R.errorBody],
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const digest = s.blobDigest ?? ctx.skip(ctx.readOnly ? 'read-only' : 'unsupported', 'no blob was pushed by setup');
+      const target = ctx.freshRepo('mount');
+      const t = tokenOf(await tokenGet(s, [`repository:${target}:pull,push`], creds), `GET token for ${target} only`);
+      const res = await withAuth(ctx, 'POST', `/v2/${target}/blobs/uploads/`, `Bearer ${t}`, { mount: digest, from: ctx.repo });
+      ctx.observe('mount without pull on source', res.status);
+      if (res.status === 201) {
+        await res.dump();
+        await tryDelete(ctx.client, blobPath(target, digest));
+        fail(`no mount from ${ctx.repo} without pull access on it`, '201 Created: the blob was mounted', res);
+      }
+      if (res.status === 202) {
+        const loc = res.header('location');
+        await res.dump();
+        if (loc) await tryDelete(ctx.client, loc);
+      } else await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
+      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(target, digest) });
+      await head.dump();
+      expectThat(head.status === 404, `the blob absent from ${target} afterwards (HEAD 404)`, `HEAD answered ${head.status}`, head);
+    },
+  },
+  {
+    id: 'auth.input.malformed-authorization',
+    title: 'Malformed Authorization headers (no token, bad base64, no colon, oversized, unknown scheme) are refused with 401, never a server error.',
+    requirements: [R.badInput, R.errorBody],
+    readOnly: true,
+    async run(ctx) {
+      const s = state(ctx);
+      const path = s.target?.path ?? '/v2/';
+      const inputs: Array<[string, string]> = [
+        ['Bearer without a token', 'Bearer'],
+        ['Basic of bad base64', 'Basic !!!not-base64!!!'],
+        ['Basic without a colon', `Basic ${Buffer.from('nocolon').toString('base64')}`],
+        ['a JWT of garbage parts', 'Bearer e30.e30.e30'],
+        ['a 6 KiB token', `Bearer ${'A'.repeat(6 * 1024)}`],
+        ['an unknown scheme', 'Digest username="x"'],
+      ];
+      for (const [label, value] of inputs) {
+        const res = await withAuth(ctx, 'GET', path, value);
+        if (res.status === 200 && path !== '/v2/') {
+          await res.dump();
+          ctx.observe(`${label}`, 'served (anonymous pull allowed)');
+          continue;
+        }
+        expectThat(res.status < 500, `${label}: a 4XX, not a server error`, `status ${res.status}`, res);
+        await expectRefused(ctx, res, label, s.mode === 'bearer');
+      }
+    },
+  },
+  {
+    id: 'auth.token.odd-scope-grants-nothing',
+    title: 'The token endpoint answers scope strings with odd characters without a server error, and such a token opens nothing.',
+    requirements: [R.refused, { ref: 'auth-scope: Resource Scope Grammar', level: 'MUST', text: 'resourcescope := resourcetype ":" resourcename ":" action [ "," action ]*' }],
+    readOnly: true,
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      const odd = [`repository:${tgt.repo}/../x:pull`, `repository:${tgt.repo.toUpperCase()}:pull`, 'repository::pull', 'no-colons-at-all', `repository:${tgt.repo}:PULL;DROP`, 'repository:a"b:pull'];
+      for (const scope of odd) {
+        const r = await tokenGet(s, [scope], creds);
+        expectThat(r.status < 500, `scope ${JSON.stringify(scope)}: no server error from the token endpoint`, `status ${r.status}: ${describeToken(r)}`);
+        if (r.status !== 200) continue;
+        const t = tokenOf(r, `token for scope ${JSON.stringify(scope)}`);
+        const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+        if (res.status === 200) {
+          await res.dump();
+          // Anonymous pull may be allowed; then any valid token may pull too.
+          const anon = await withAuth(ctx, 'GET', tgt.path);
+          await anon.dump();
+          if (anon.status === 200) continue;
+          fail(`a token for ${JSON.stringify(scope)} refused on ${tgt.repo}`, '200: it could pull', res);
+        }
+        await expectRefused(ctx, res, `GET blob with a token for ${JSON.stringify(scope)}`);
+      }
+    },
+  },
+];
+
+function parseJson(r: TokenHttpResponse, what: string): Record<string, unknown> {
+  if (r.status !== 200) fail(`${what}: 200`, `status ${describeToken(r)}`);
+  try {
+    const v = JSON.parse(r.body) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* below */
+  }
+  fail(`${what}: a JSON object`, describeToken(r));
+}
+
+export interface AuthSuiteOptions {
+  /** Run even when the target lets anonymous clients do everything (--auth-tests). */
+  force?: boolean;
+}
+
+export function makeAuthSuite(opts: AuthSuiteOptions = {}): Suite {
+  return {
+    workflow: 'auth',
+    title: 'Authentication and authorization (Docker token auth, Basic)',
+    async setup(ctx) {
+      // Does the target require auth? /v2/ first, then a push, both anonymous.
+      let res = await withAuth(ctx, 'GET', '/v2/');
+      await res.dump();
+      if (res.status !== 401) {
+        res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
+        const loc = res.header('location');
+        await res.dump();
+        if (res.status === 202 && loc) await tryDelete(ctx.client, loc);
+      }
+      const challenges = res.status === 401 ? parseChallenges(res.header('www-authenticate')) : [];
+      const b = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
+      const basic = challenges.find((c) => c.scheme === 'basic');
+      if (!b && !basic) {
+        if (!opts.force) ctx.skip('unsupported', 'the target lets anonymous clients pull and push: it does not require auth (--auth-tests runs these cases anyway)');
+        fail('an anonymous request refused with a Bearer or Basic challenge (--auth-tests)', `status ${res.status}${res.header('www-authenticate') ? `, WWW-Authenticate: ${res.header('www-authenticate')}` : ''}`, res);
+      }
+      const engine = ctx.client.auth instanceof AuthEngine ? ctx.client.auth : undefined;
+      const c = engine?.credential;
+      const creds = c?.username !== undefined && c.password !== undefined ? { username: c.username, password: c.password } : undefined;
+      const http = new TokenEndpointClient({
+        ...(ctx.client.options.insecure ? { insecure: true } : {}),
+        ...(ctx.client.options.ca ? { ca: ctx.client.options.ca } : {}),
+        timeoutMs: ctx.client.options.timeoutMs ?? 30_000,
+      });
+      const st: AuthState = {
+        mode: b ? 'bearer' : 'basic',
+        challenge: (b ?? basic)!,
+        http,
+        ...(creds ? { creds } : {}),
+      };
+      if (b) {
+        st.realm = new URL(b.params.realm!, ctx.client.baseUrl);
+        if (b.params.service !== undefined) st.service = b.params.service;
+      }
+      ctx.state.set(KEY, st);
+      ctx.observe('scheme', st.mode);
+      if (ctx.readOnly) {
+        const e = ctx.existing;
+        if (e) st.target = { repo: e.repo, path: `/v2/${e.repo}/manifests/${e.digest ?? e.tag}` };
+      } else {
+        try {
+          const up = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(64));
+          st.target = { repo: ctx.repo, path: blobPath(ctx.repo, up.digest) };
+          st.blobDigest = up.digest;
+          ctx.onCleanup(async () => {
+            await tryDelete(ctx.client, blobPath(ctx.repo, up.digest));
+          });
+        } catch {
+          // Without push rights the cases needing a blob skip, saying so.
+        }
+      }
+    },
+    cases,
+    async teardown(ctx) {
+      const st = ctx.state.get(KEY) as AuthState | undefined;
+      await st?.http.close();
+    },
+  };
+}
+
+export const authSuite: Suite = makeAuthSuite();
+
+/** The suites with the auth suite forced on (--auth-tests). */
+export function withAuthTests(suites: readonly Suite[]): Suite[] {
+  return suites.map((s) => (s.workflow === 'auth' ? makeAuthSuite({ force: true }) : s));
+}

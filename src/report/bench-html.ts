@@ -58,7 +58,7 @@ const NINES_TICKS: Tick[] = [
 
 /**
  * Latency at percentiles, from the step's histogram, up to the percentile the sample size supports;
- * the last point is the (exact) maximum at 1 - 1/N.
+ * the last point is the maximum.
  */
 export function percentilePoints(s: StepResult): Point[] {
   if (s.operations === 0) return [];
@@ -72,8 +72,10 @@ export function percentilePoints(s: StepResult): Point[] {
     const ms = Math.min(h.getValueAtPercentile(p) / 1000, s.latency.max);
     points.push({ x: nines(p), y: ms, label: `p${p} ${formatMs(ms)} ms` });
   }
-  const lastX = n > 1 ? Math.log10(n) : 0;
-  if (points.length === 0 || lastX > points[points.length - 1]!.x) points.push({ x: lastX, y: s.latency.max, label: `max ${formatMs(s.latency.max)} ms (of ${n})` });
+  // The maximum sits at 1 - 1/N, or a little right of the last percentile when that is as far out.
+  const last = points[points.length - 1];
+  const x = Math.max(n > 1 ? Math.log10(n) : 0, last ? last.x + 0.2 : 0);
+  points.push({ x, y: s.latency.max, label: `max ${formatMs(s.latency.max)} ms (of ${n})` });
   return points;
 }
 

@@ -92,7 +92,7 @@ function legend(series: readonly Series[], x0: number, y: number, width: number)
 }
 
 export function lineChart(spec: LineChartSpec): string {
-  const W = spec.width ?? 640;
+  const W = spec.width ?? 580;
   const H = spec.height ?? 280;
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
@@ -153,8 +153,8 @@ export interface BarChartSpec {
 
 /** Horizontal grouped bars: a group per category (row), a bar per series (report). */
 export function barChart(spec: BarChartSpec): string {
-  const W = spec.width ?? 760;
-  const labelW = 230;
+  const W = spec.width ?? 600;
+  const labelW = 200;
   const valueW = 70;
   const barH = 12;
   const gap = 10;

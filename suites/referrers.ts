@@ -348,17 +348,20 @@ const cases: CaseDefinition[] = [
       expectThat(before.status === 200 || before.status === 404, `GET of the referrers tag ${tag}: 404 (nothing there yet) or 200`, `status ${before.status}`, before);
       let listed: Descriptor[] = [];
       if (existing !== undefined) {
+        // Nothing was pushed to this tag: a registry that maintains it itself must serve a valid index.
         ctx.observe('referrers-tag-before-push', 'present');
-        listed = ((JSON.parse(existing) as { manifests?: Descriptor[] }).manifests ?? []).filter((d) => d.digest !== r.digest);
+        let manifests: unknown;
+        try {
+          manifests = (JSON.parse(existing) as { manifests?: unknown }).manifests;
+        } catch {
+          /* checked below */
+        }
+        expectThat(Array.isArray(manifests), `the referrers tag ${tag}: 404 or an image index`, 'a body that is not an image index', before, existing);
+        listed = (manifests as Descriptor[]).filter((d) => d.digest !== r.digest);
       }
       const descriptor: Descriptor = { mediaType: r.mediaType, digest: r.digest, size: r.bytes.length, artifactType: SBOM, annotations: annotationsOf(r) };
       const index = manifestOf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...listed, descriptor] }, []);
-      const put = await ctx.client.request({
-        method: 'PUT',
-        path: `/v2/${ctx.repo}/manifests/${tag}`,
-        headers: { 'content-type': MediaType.ociIndex, 'content-length': String(index.bytes.length) },
-        body: index.bytes,
-      });
+      const put = await sendManifest(ctx, ctx.repo, tag, index.bytes, MediaType.ociIndex);
       await expectStatus(put, 201, `PUT of the referrers index to tag ${tag}`);
       await put.dump();
       trackManifest(ctx, ctx.repo, index.digest);

@@ -218,7 +218,7 @@ const cases: CaseDefinition[] = [
       const via = new Set<string>();
       let page = await fetchPage(ctx.client, listPath(t.repo), { n }, readTags(t.repo));
       for (let pages = 1; ; pages++) {
-        checkPage(page, n, list, seen.length, `page ${pages} (GET ${page.res.requestLine})`);
+        checkPage(page, n, list, seen.length, `page ${pages} (${page.res.requestLine})`);
         seen.push(...page.items);
         if (page.next !== undefined) {
           via.add('link');

@@ -10,6 +10,7 @@ import { startReferenceServer, StorageLockedError, type ReferenceServer, type Re
 import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-server/logger.js';
 import { CliError } from './exit.js';
 import { formatSize, sizeOption } from './sizes.js';
+import { authOptions, authorizerFrom, authSummary } from './serve-auth.js';
 
 const listenOptions = {
   host: { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'address to listen on (0.0.0.0 or :: for every interface)' },
@@ -48,7 +49,8 @@ export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof storageOptions> &
   InferredOptionTypes<typeof apiOptions> &
   InferredOptionTypes<typeof logOptions> &
-  InferredOptionTypes<typeof shutdownOptions>;
+  InferredOptionTypes<typeof shutdownOptions> &
+  Partial<InferredOptionTypes<typeof authOptions>>;
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -61,19 +63,25 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(apiOptions)
       .options(logOptions)
       .options(shutdownOptions)
+      .options(authOptions)
       .group(Object.keys(listenOptions), 'Listen:')
       .group(Object.keys(storageOptions), 'Storage:')
       .group([...Object.keys(apiOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
+      .group(Object.keys(authOptions), 'Auth:')
       .example('$0 serve --storage ./registry-data', 'serve on http://127.0.0.1:5000, keeping content in ./registry-data')
-      .example('$0 serve --port 0 --log-format json', 'any free port, JSON log lines, temporary storage') as unknown as Argv<ServeArgs>,
+      .example('$0 serve --port 0 --log-format json', 'any free port, JSON log lines, temporary storage')
+      .example('$0 serve --storage ./data --auth token --htpasswd users.htpasswd', 'token auth: /token issues JWTs; key and certificate kept in ./data/auth') as unknown as Argv<ServeArgs>,
   handler: (argv) => serve(argv),
 };
 
 /** Parsed arguments -> server options. Throws CliError for values yargs cannot check by itself. */
 export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): Promise<ReferenceServerOptions> {
+  const storage = await storageFrom(args);
+  const authorizer = await authorizerFrom(args, storage.storageDir);
   return {
     ...listenFrom(args),
-    ...(await storageFrom(args)),
+    ...storage,
+    ...(authorizer ? { authorizer } : {}),
     deleteEnabled: args.delete,
     automaticMount: args['automatic-mount'],
     maxManifestSize: args['max-manifest-size'],
@@ -130,7 +138,7 @@ function fsReason(err: unknown): string {
 function startFailure(err: unknown, opts: ReferenceServerOptions): string | undefined {
   if (err instanceof StorageLockedError) return err.message;
   const code = (err as { code?: string }).code;
-  const where = `${opts.host}:${opts.port}`;
+  const where = `${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
   switch (code) {
     case 'EADDRINUSE':
       return `cannot listen on ${where}: the address is in use (choose another --port, or --port 0 for any free port)`;
@@ -169,6 +177,8 @@ export interface ServeIo {
 
 export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout }): Promise<void> {
   const format = args['log-format'];
+  // A reader that went away (`regprobe serve | head`) must not take the registry down with it.
+  io.out.on('error', () => undefined);
   const logger = makeLogger(format, io.out);
   const status = statusWriter(format, logger, io.out);
   const opts = await serverOptionsFrom(args, logger);
@@ -188,7 +198,7 @@ export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout
   const temporary = opts.storageDir === undefined;
   if (temporary) beforeHardStop.push(() => rmSync(server.storageDir, { recursive: true, force: true }));
   status(
-    `listening on ${server.url} (storage ${server.storageDir}${temporary ? ', temporary: removed on exit; --storage DIR keeps it' : ''}; delete ${opts.deleteEnabled ? 'on' : 'off'}, automatic mount ${opts.automaticMount ? 'on' : 'off'}, max manifest ${formatSize(opts.maxManifestSize!)})`,
+    `listening on ${server.url} (storage ${server.storageDir}${temporary ? ', temporary: removed on exit; --storage DIR keeps it' : ''}; delete ${opts.deleteEnabled ? 'on' : 'off'}, automatic mount ${opts.automaticMount ? 'on' : 'off'}, max manifest ${formatSize(opts.maxManifestSize!)}; ${authSummary(opts.authorizer, server.url)})`,
     'serve started',
     { url: server.url, storage: server.storageDir, temporaryStorage: temporary, deleteEnabled: opts.deleteEnabled, automaticMount: opts.automaticMount, maxManifestSize: opts.maxManifestSize },
   );
@@ -198,6 +208,7 @@ export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout
   // close() cuts connections still busy after shutdownTimeoutMs; storage renames whole files into
   // place, so a cut request leaves nothing half-written visible.
   await server.close();
+  await (opts.authorizer as { close?: () => Promise<void> } | undefined)?.close?.();
   status('stopped', 'stopped', {});
 }
 

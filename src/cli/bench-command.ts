@@ -27,6 +27,8 @@ import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { VERSION } from './main.js';
 import { resolveAuth, type AuthArgs } from './resolve-auth.js';
 import { parseSize } from './sizes.js';
+import { SHARD_OPTIONS, shardEntries, shardFromArgs } from './shard-option.js';
+import type { Shard } from '../../bench/shard.js';
 import { withTarget, type Target, type TargetSettings } from './target.js';
 
 export interface BenchArgs extends AuthArgs {
@@ -56,6 +58,8 @@ export interface BenchArgs extends AuthArgs {
   caFile?: string;
   timeout: number;
   quiet: boolean;
+  shard?: string;
+  shardCount?: number;
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
@@ -79,6 +83,7 @@ export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
     .option('keep', { type: 'boolean', default: false, describe: 'do not delete what the run pushed' })
     .option('max-rps', { type: 'number', describe: 'never send more than this many HTTP requests per second' })
     .option('identical-content', { type: 'boolean', default: false, describe: 'push the same bytes every time (measures deduplication, like zb); default unique content' })
+    .options(SHARD_OPTIONS)
     .option('max-error-rate', { type: 'string', default: '1%', describe: 'exit 1 when a step has more failed operations than this (e.g. 0, 0.5%, 5%)' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'directory for the report files' })
     .option('format', { type: 'string', array: true, default: ['table', 'json'], describe: `outputs, comma lists: ${BENCH_FORMATS.join(', ')}` })
@@ -109,6 +114,7 @@ export interface BenchRunSettings {
   /** Builds a fresh auth provider (each client of a pull storm has its own). */
   freshAuth: () => TargetSettings['auth'];
   settings: BenchSettings;
+  shard?: Shard;
 }
 
 function splitList(values: readonly string[] | undefined): string[] {
@@ -200,6 +206,7 @@ export function benchSettings(argv: BenchArgs, env: NodeJS.ProcessEnv = process.
     readOnly: argv.readOnly,
   });
   if (!plan.ok) throw new CliError(plan.problem);
+  const shard = shardFromArgs(argv, env);
 
   const namespace = `${argv.namespace}/${randomBytes(3).toString('hex')}`;
   const credentials = credentialsFrom(argv, env);
@@ -211,13 +218,15 @@ export function benchSettings(argv: BenchArgs, env: NodeJS.ProcessEnv = process.
       timeoutMs: Math.round(argv.timeout * 1000),
       auth: resolveAuth(argv, env),
     },
-    plan: plan.entries,
+    plan: shard ? shardEntries(plan.entries, shard) : plan.entries,
+    ...(shard ? { shard } : {}),
     profile: plan.profile.name,
     namespace,
     readOnly: argv.readOnly,
     ...(existing ? { existing } : {}),
     keep: argv.keep,
-    ...(argv.maxRps !== undefined ? { maxRps: argv.maxRps } : {}),
+    // A shard keeps to its part of the cap, so that all of them together keep to --max-rps.
+    ...(argv.maxRps !== undefined ? { maxRps: shard ? argv.maxRps / shard.count : argv.maxRps } : {}),
     identicalContent: argv.identicalContent,
     maxErrorRate,
     reportDir: argv.reportDir,
@@ -296,6 +305,7 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target): Promis
       ...(s.quiet ? {} : { onProgress: benchProgress(process.stderr, useColor(process.stderr)) }),
     });
     report = out.report;
+    if (s.shard) report.shard = { index: s.shard.index, count: s.shard.count };
   } catch (err) {
     if (err instanceof TargetUnusableError) throw new CliError(err.message);
     throw err;
@@ -335,3 +345,61 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     });
   },
 };
+
+/** What `regprobe run` passes on (its conformance options). */
+export interface RunPhaseArgs extends AuthArgs {
+  url?: string;
+  namespace: string;
+  readOnly: boolean;
+  tag?: string;
+  digest?: string;
+  keep: boolean;
+  insecure: boolean;
+  caFile?: string;
+  timeout: number;
+  reportDir: string;
+  format: string[];
+  quiet: boolean;
+}
+
+/**
+ * The benchmark phase of `regprobe run`: the quick profile against the target conformance used,
+ * under `<namespace>/bench/<run>`, table and bench.json as the run's formats ask. Returns the exit code.
+ */
+export async function benchPhase(argv: RunPhaseArgs, target: Target, env: NodeJS.ProcessEnv = process.env): Promise<ExitCodeValue> {
+  const formats = splitList(argv.format).filter((f) => isBenchFormat(f));
+  // Conformance may name its content by digest only (REPO@DIGEST): a digest is a manifest reference too.
+  const byDigest = argv.tag === undefined && argv.digest !== undefined ? { repo: argv.digest.slice(0, argv.digest.indexOf('@')), tag: argv.digest.slice(argv.digest.indexOf('@') + 1) } : undefined;
+  const tag = argv.tag;
+  const s = benchSettings(
+    {
+      ...(argv.url !== undefined ? { url: argv.url } : {}),
+      list: false,
+      verbose: false,
+      profile: 'quick',
+      maxInFlight: 256,
+      readOnly: argv.readOnly && !byDigest,
+      ...(tag !== undefined ? { tag } : {}),
+      namespace: `${argv.namespace}/bench`,
+      keep: argv.keep,
+      identicalContent: false,
+      maxErrorRate: '1%',
+      reportDir: argv.reportDir,
+      format: formats.length ? formats : ['table'],
+      insecure: argv.insecure,
+      ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
+      timeout: argv.timeout,
+      ...(argv.username !== undefined ? { username: argv.username } : {}),
+      ...(argv.password !== undefined ? { password: argv.password } : {}),
+      quiet: argv.quiet,
+    },
+    env,
+  );
+  if (!formats.includes('table')) s.formats = s.formats.filter((f) => f !== 'table');
+  if (argv.readOnly && byDigest) {
+    s.readOnly = true;
+    s.settings.readOnly = true;
+    s.existing = byDigest;
+  }
+  return (await benchOnTarget(s, target)).code;
+}

@@ -3,6 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { conformanceOptions, conformancePhase, conformanceSettings, ensureReportDir, type ConformanceArgs } from './conformance-command.js';
 import { setExitCode } from './context.js';
+import { benchPhase } from './bench-command.js';
 import { withTarget } from './target.js';
 
 export const runCommand: CommandModule<object, ConformanceArgs> = {
@@ -14,8 +15,7 @@ export const runCommand: CommandModule<object, ConformanceArgs> = {
     if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
     await withTarget(s.target, async (target) => {
       setExitCode(await conformancePhase(s, target));
-      // Benchmark phase (issue 4): replace the next line with `setExitCode(await benchPhase(argv, target));`.
-      if (!s.quiet) process.stderr.write('regprobe run: the benchmark phase is not part of this build yet; ran conformance only\n');
+      setExitCode(await benchPhase(argv, target));
     });
   },
 };

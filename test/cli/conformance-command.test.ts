@@ -10,6 +10,7 @@ import { openTarget, parseTargetUrl } from '../../src/cli/target.js';
 import { resolveAuth } from '../../src/cli/resolve-auth.js';
 import { CliError } from '../../src/cli/exit.js';
 import { parseConformanceReport } from '../../src/report/conformance-load.js';
+import { parseBenchReport } from '../../src/report/bench-load.js';
 import type { ConformanceReport } from '../../src/conformance/model.js';
 import { sampleReport } from '../helpers/sample-conformance-report.js';
 import { runCli } from '../helpers/cli.js';
@@ -184,12 +185,14 @@ t.test('CLI: no URL tests the bundled reference registry and writes every format
   t.match(await readFile(summary, 'utf8'), /^## regprobe conformance: (PASS|FAIL)/);
 });
 
-t.test('CLI: regprobe run is conformance first, and says the benchmark is not in this build', async (t) => {
+t.test('CLI: regprobe run is conformance first, then the quick benchmark', async (t) => {
   const dir = await tmp(t);
   const r = await runCli(['run', '--report-dir', dir, '--format', 'json', '--skip', '*']);
   const report = parseConformanceReport(await readFile(join(dir, 'conformance.json'), 'utf8'));
   t.equal(r.code, 0);
   t.ok(report.results.length > 0 && report.results.every((x) => x.status === 'skip' && x.skipKind === 'disabled'), 'the conformance phase ran (every case deselected)');
-  t.match(r.stderr, /regprobe run: the benchmark phase is not part of this build yet; ran conformance only/);
+  const bench = parseBenchReport(await readFile(join(dir, 'bench.json'), 'utf8'));
+  t.equal(bench.profile, 'quick', 'the benchmark phase ran the quick profile');
+  t.ok(bench.workloads.length > 0 && bench.workloads.every((w) => w.steps.length > 0 || w.skipped), 'every workload ran or says why not');
   t.equal(r.stdout, '', 'no table unless asked for');
 });

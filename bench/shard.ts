@@ -70,9 +70,9 @@ export function resolveShard(src: ShardSources): Shard | undefined {
  * (10 over 3 shards: 4, 3, 3). Throws when a shard would get nothing (`what` names the quantity).
  */
 export function splitInteger(total: number, shard: Shard, what: string): number {
-  const part = Math.floor(total / shard.count) + (shard.index < total % shard.count ? 1 : 0);
-  if (part < 1) throw new ShardError(`${what} ${total} cannot be split over ${shard.count} shards: each shard needs at least 1`);
-  return part;
+  // Checked against the total, not this shard's part: every shard must reach the same verdict.
+  if (total < shard.count) throw new ShardError(`${what} ${total} cannot be split over ${shard.count} shards: each shard needs at least 1`);
+  return Math.floor(total / shard.count) + (shard.index < total % shard.count ? 1 : 0);
 }
 
 /**
@@ -105,4 +105,27 @@ export function arrivalOffsetMs(totalRatePerSec: number, shard: Shard): number {
 /** `s1of3`: a name part that keeps shards' repositories apart. */
 export function shardTag(shard: Shard): string {
   return `s${shard.index}of${shard.count}`;
+}
+
+/** What sharding needs of a plan entry (bench/plan.ts PlanEntry). */
+export interface ShardableEntry {
+  key: string;
+  steps: LoadModel[];
+  count?: number;
+}
+
+/**
+ * Every entry's steps (and operation count) cut to this shard's slice. A step too small to give
+ * each shard a worker is refused, naming the workload and step, rather than run lopsided.
+ */
+export function shardPlan<E extends ShardableEntry>(entries: readonly E[], shard: Shard): E[] {
+  return entries.map((e) => {
+    try {
+      const steps = e.steps.map((l) => shardLoad(l, shard));
+      return { ...e, steps, ...(e.count !== undefined ? { count: shardOperationCount(e.count, shard) } : {}) };
+    } catch (err) {
+      if (err instanceof ShardError) throw new ShardError(`${e.key}: ${err.message}; use concurrency (or --count) of at least ${shard.count}, or fewer shards`);
+      throw err;
+    }
+  });
 }

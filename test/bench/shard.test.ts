@@ -1,6 +1,7 @@
 // bench/shard.ts: --shard i/N and JOB_COMPLETION_INDEX + a count, and slices of the load that add up.
 import t from 'tap';
-import { arrivalOffsetMs, parseShard, resolveShard, shardLoad, shardOperationCount, ShardError, splitInteger, type Shard } from '../../bench/shard.js';
+import { arrivalOffsetMs, parseShard, resolveShard, shardLoad, shardOperationCount, shardPlan, ShardError, splitInteger, type Shard } from '../../bench/shard.js';
+import type { LoadModel } from '../../bench/model.js';
 
 const shards = (n: number): Shard[] => [...Array(n).keys()].map((index) => ({ index, count: n }));
 
@@ -50,4 +51,19 @@ t.test('open-loop schedules of the shards interleave', async (t) => {
   // 4 shards at 100/s in total: each sends every 40 ms; offsets 0, 10, 20, 30 ms fill the gaps.
   t.same(shards(4).map((s) => arrivalOffsetMs(100, s)), [0, 10, 20, 30]);
   t.equal(arrivalOffsetMs(0, { index: 1, count: 2 }), 0);
+});
+
+t.test('a plan is cut into slices, or refused naming the step that cannot be split', async (t) => {
+  const plan = [
+    { key: 'manifest.get', steps: [{ kind: 'closed', concurrency: 8 }, { kind: 'closed', concurrency: 32 }] as LoadModel[], warmupMs: 1000, other: 'kept' },
+    { key: 'blob.get.1MiB', steps: [{ kind: 'open', ratePerSec: 90, maxInFlight: 30 }] as LoadModel[], count: 100 },
+  ];
+  const s1 = shardPlan(plan, { index: 1, count: 3 });
+  t.same(s1[0], { key: 'manifest.get', steps: [{ kind: 'closed', concurrency: 3 }, { kind: 'closed', concurrency: 11 }], warmupMs: 1000, other: 'kept' });
+  t.same(s1[1], { key: 'blob.get.1MiB', steps: [{ kind: 'open', ratePerSec: 30, maxInFlight: 10 }], count: 33 });
+  t.same(plan[0]!.steps[0], { kind: 'closed', concurrency: 8 }, 'the input plan is not changed');
+  t.throws(
+    () => shardPlan([{ key: 'ping', steps: [{ kind: 'closed', concurrency: 1 }] }], { index: 0, count: 2 }),
+    new ShardError('ping: concurrency 1 cannot be split over 2 shards: each shard needs at least 1; use concurrency (or --count) of at least 2, or fewer shards'),
+  );
 });

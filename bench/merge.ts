@@ -5,7 +5,7 @@
 // Rates need a window. Shards of a step start together and run side by side, so the merged window of
 // a step is the longest shard window: a shard that finished early counts as idle for the rest of it.
 // (For duration-bounded steps the windows are equal and this is simply total / duration.)
-import type { BenchReport, BenchSettings, Environment, ErrorCounts, LatencySummary, LoadModel, StepResult, WorkloadResult } from './model.js';
+import type { BenchReport, BenchSettings, Environment, ErrorCounts, LoadModel, StepResult, WorkloadResult } from './model.js';
 import { encodeHistogram, mergeHistograms, summarize } from './histogram.js';
 import { paramsLabel, workloadKey, workloadLabel } from './labels.js';
 
@@ -255,7 +255,7 @@ function mergeStep(steps: readonly StepResult[]): StepResult {
     errors: sumOf(steps, (s) => s.errors),
     opsPerSec: seconds > 0 ? round(ok / seconds, 2) : 0,
     bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
-    latency: withExactExtremes(summarize(hist), steps.map((s) => s.latency)),
+    latency: summarize(hist),
     histogram: encodeHistogram(hist),
     errorDetail: mergeErrors(steps.map((s) => s.errorDetail)),
     timeline: mergeTimelines(steps.map((s) => s.timeline)),
@@ -268,7 +268,7 @@ function mergeStep(steps: readonly StepResult[]): StepResult {
   const withTtfb = steps.filter((s) => s.ttfbHistogram !== undefined);
   if (withTtfb.length > 0) {
     const ttfb = mergeHistograms(withTtfb.map((s) => s.ttfbHistogram!));
-    out.ttfb = withExactExtremes(summarize(ttfb), withTtfb.map((s) => s.ttfb));
+    out.ttfb = summarize(ttfb);
     out.ttfbHistogram = encodeHistogram(ttfb);
   }
   if (steps.some((s) => s.arrivals !== undefined)) out.arrivals = sumOf(steps, (s) => s.arrivals ?? 0);
@@ -276,18 +276,6 @@ function mergeStep(steps: readonly StepResult[]): StepResult {
   for (const s of steps) addCounts(counters, s.counters);
   if (Object.keys(counters).length > 0) out.counters = counters;
   return out;
-}
-
-/**
- * A decoded histogram knows its extremes only to bucket precision (encoding keeps counts per bucket),
- * while each shard's summary has them exact from the live histogram: the union's min and max are the
- * extremes of those.
- */
-function withExactExtremes(sum: LatencySummary, parts: ReadonlyArray<LatencySummary | undefined>): LatencySummary {
-  // An empty shard summarizes as all zeros: it has no extremes.
-  const known = parts.filter((p): p is LatencySummary => p !== undefined && p.max > 0);
-  if (known.length === 0 || parts.some((p) => p === undefined)) return sum;
-  return { ...sum, min: Math.min(...known.map((p) => p.min)), max: Math.max(...known.map((p) => p.max)) };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The bundled reference registry: start it in-process (tests, `regprobe conformance` without a URL)
 // or from `regprobe serve`. node:http directly: the API is small and every byte path must be ours.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,11 +110,20 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
     const message = status === 405 ? 'unknown HTTP method' : `malformed HTTP request (${err.code ?? err.message})`;
     const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message }] });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Docker-Distribution-API-Version: registry/2.0\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const answer = () => {
+      if (!socket.writable) return socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Docker-Distribution-API-Version: registry/2.0\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    // The bad bytes may follow a complete request still being answered on this connection (a body
+    // longer than its Content-Length): that answer goes out first. A request whose own body broke
+    // (connection ended mid-body) is abandoned at once. (_httpMessage: Node's in-flight response.)
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.writableFinished && pending.req.complete) pending.once('close', answer);
+    else answer();
   });
 
   try {

@@ -209,6 +209,18 @@ t.test('Content-Length that disagrees with Content-Range is SIZE_INVALID; garbag
   await ok.dump();
 });
 
+t.test('a Content-Length shorter than the body: the rest is a malformed next request, answered after the first', async (t) => {
+  const { client, server } = await startRegistry(t);
+  const location = await open(client, 'short');
+  const path = new URL(location, server.url).pathname;
+  const raw = await rawExchange(server.port, `PATCH ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc-and-then-garbage\r\n\r\n`);
+  const statuses = [...raw.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+  // `-and-then-garbage` is read as the next request line, whose method is not a method: 405.
+  t.same(statuses, [202, 405], 'the announced bytes are taken and answered first, the rest refused');
+  const st = await status(client, location);
+  t.equal(st.range, '0-2', 'exactly Content-Length bytes were kept');
+});
+
 t.test('a body cut off mid-PATCH is rolled back and the server keeps serving', async (t) => {
   const { client, server } = await startRegistry(t);
   const location = await open(client, 'cut');

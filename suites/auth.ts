@@ -189,6 +189,26 @@ async function expectRefused(ctx: CaseContext, res: RegistryResponse, what: stri
   return challenges;
 }
 
+/** A 200 is recorded as allowed; anything else must be a proper refusal, recorded as refused. */
+async function allowedOrRefused(ctx: CaseContext, res: RegistryResponse, what: string, key: string): Promise<void> {
+  if (res.status === 200) {
+    await res.dump();
+    ctx.observe(key, 'allowed');
+    return;
+  }
+  await expectRefused(ctx, res, what);
+  ctx.observe(key, 'refused');
+}
+
+/** Cancels the upload session a POST opened (when it did), so a refusal check leaves nothing behind. */
+async function closeSession(ctx: CaseContext, res: RegistryResponse): Promise<boolean> {
+  if (res.status !== 202) return false;
+  const loc = res.header('location');
+  await res.dump();
+  if (loc) await tryDelete(ctx.client, loc);
+  return true;
+}
+
 function blobPath(repo: string, digest: string): string {
   return `/v2/${repo}/blobs/${digest}`;
 }
@@ -233,11 +253,7 @@ const cases: CaseDefinition[] = [
         if (path !== '/v2/' && !ctx.readOnly) {
           // Anonymous pull allowed: the challenge must then be seen on /v2/ or a push.
           const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
-          if (push.status === 202) {
-            const loc = push.header('location');
-            await push.dump();
-            if (loc) await tryDelete(ctx.client, loc);
-          }
+          await closeSession(ctx, push);
           const ch = await expectRefused(ctx, push, 'anonymous POST upload', false);
           expectThat(ch.some((c) => c.params.realm !== undefined || c.scheme === 'basic'), 'a challenge with a realm', JSON.stringify(ch), push);
           return;
@@ -358,14 +374,7 @@ const cases: CaseDefinition[] = [
         }
         authorization = `Bearer ${tokenOf(r, 'anonymous token')}`;
       }
-      const res = await withAuth(ctx, 'GET', tgt.path, authorization);
-      if (res.status === 200) {
-        await res.dump();
-        ctx.observe('anonymous pull', 'allowed');
-        return;
-      }
-      await expectRefused(ctx, res, 'anonymous GET blob');
-      ctx.observe('anonymous pull', 'refused');
+      await allowedOrRefused(ctx, await withAuth(ctx, 'GET', tgt.path, authorization), 'anonymous GET', 'anonymous pull');
     },
   },
   {
@@ -377,12 +386,7 @@ const cases: CaseDefinition[] = [
       const creds = needCreds(ctx, s);
       const t = tokenOf(await tokenGet(s, [`repository:${ctx.repo}:pull`], creds), 'GET pull token');
       const res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
-      if (res.status === 202) {
-        const loc = res.header('location');
-        await res.dump();
-        if (loc) await tryDelete(ctx.client, loc);
-        fail('a pull-only token refused for a push (401 or 403)', '202: an upload session was opened', res);
-      }
+      if (await closeSession(ctx, res)) fail('a pull-only token refused for a push (401 or 403)', '202: an upload session was opened', res);
       const ch = await expectRefused(ctx, res, 'POST upload with a pull-only token');
       if (res.status === 401) {
         const b = ch.find((c) => c.scheme === 'bearer');
@@ -411,11 +415,7 @@ const cases: CaseDefinition[] = [
       const pull = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
       await expectRefused(ctx, pull, `GET of ${tgt.repo} content with a token for ${other}`);
       const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
-      if (push.status === 202) {
-        const loc = push.header('location');
-        await push.dump();
-        if (loc) await tryDelete(ctx.client, loc);
-      }
+      if (await closeSession(ctx, push)) fail(`POST upload to ${ctx.repo} with a token for ${other} refused (401 or 403)`, '202: an upload session was opened', push);
       await expectRefused(ctx, push, `POST upload to ${ctx.repo} with a token for ${other}`);
     },
   },
@@ -488,13 +488,7 @@ const cases: CaseDefinition[] = [
       await expectRefused(ctx, res, 'GET /v2/_catalog without the catalog scope');
       const withScope = tokenOf(await tokenGet(s, ['registry:catalog:*'], creds), 'GET token with registry:catalog:*');
       const ok = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${withScope}`);
-      if (ok.status === 200) {
-        await ok.dump();
-        ctx.observe('catalog for this account', 'allowed');
-        return;
-      }
-      await expectRefused(ctx, ok, 'GET /v2/_catalog with registry:catalog:* (refused by policy)');
-      ctx.observe('catalog for this account', 'refused by policy');
+      await allowedOrRefused(ctx, ok, 'GET /v2/_catalog with registry:catalog:* (refused by policy)', 'catalog for this account');
     },
   },
   {
@@ -514,11 +508,7 @@ const cases: CaseDefinition[] = [
         await tryDelete(ctx.client, blobPath(target, digest));
         fail(`no mount from ${ctx.repo} without pull access on it`, '201 Created: the blob was mounted', res);
       }
-      if (res.status === 202) {
-        const loc = res.header('location');
-        await res.dump();
-        if (loc) await tryDelete(ctx.client, loc);
-      } else await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
+      if (!(await closeSession(ctx, res))) await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
       const head = await ctx.client.request({ method: 'HEAD', path: blobPath(target, digest) });
       await head.dump();
       expectThat(head.status === 404, `the blob absent from ${target} afterwards (HEAD 404)`, `HEAD answered ${head.status}`, head);
@@ -608,9 +598,7 @@ export function makeAuthSuite(opts: AuthSuiteOptions = {}): Suite {
       await res.dump();
       if (res.status !== 401) {
         res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
-        const loc = res.header('location');
-        await res.dump();
-        if (res.status === 202 && loc) await tryDelete(ctx.client, loc);
+        if (!(await closeSession(ctx, res))) await res.dump();
       }
       const challenges = res.status === 401 ? parseChallenges(res.header('www-authenticate')) : [];
       const b = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);

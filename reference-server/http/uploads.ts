@@ -41,7 +41,7 @@ export async function startUpload(ctx: HandlerContext): Promise<void> {
     // end-4b: the whole blob in this one request.
     const digest = requireDigest(digestParam);
     const c = checkDigest(digest);
-    const session = await storage.createUpload(name, c.ok ? c.algorithm : algorithm);
+    const session = await storage.createUpload(name, c.ok ? c.algorithm : algorithm, false);
     try {
       await receive(ctx, session, contentLength(ctx.req));
     } catch (err) {

@@ -151,8 +151,8 @@ export class FsStorage implements RegistryStorage {
 
   // ---- uploads
 
-  createUpload(name: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
-    return this.uploads.create(name, algorithm);
+  createUpload(name: string, algorithm: DigestAlgorithm, resumable = true): Promise<UploadSession> {
+    return this.uploads.create(name, algorithm, resumable);
   }
 
   getUpload(id: string): UploadSession | undefined {

@@ -45,7 +45,8 @@ export interface RegistryStorage {
   unlinkBlob(name: string, digest: string): Promise<boolean>;
 
   // Upload sessions.
-  createUpload(name: string, algorithm: DigestAlgorithm): Promise<UploadSession>;
+  /** `resumable: false` for a single-request upload (dropped, not resumed, after a restart). */
+  createUpload(name: string, algorithm: DigestAlgorithm, resumable?: boolean): Promise<UploadSession>;
   getUpload(id: string): UploadSession | undefined;
   appendUpload(session: UploadSession, body: AsyncIterable<Uint8Array>, expectedLength?: number): Promise<number>;
   /** Verifies the digest; on success the data becomes the blob and is linked to the session's repository. */

@@ -44,6 +44,8 @@ interface StateFile {
   repository: string;
   algorithm: string;
   createdAt: number;
+  /** false for a single-request upload: its client never learnt a Location, so it cannot resume. */
+  resumable?: boolean;
 }
 
 export class UploadStore {
@@ -58,13 +60,13 @@ export class UploadStore {
     return this.sessions.size;
   }
 
-  async create(repository: string, algorithm: DigestAlgorithm): Promise<UploadSession> {
+  async create(repository: string, algorithm: DigestAlgorithm, resumable = true): Promise<UploadSession> {
     const id = randomUUID();
     const dir = this.layout.uploadDir(id);
     await mkdir(dir, { recursive: true });
     await writeFile(this.layout.uploadData(id), '');
     const now = Date.now();
-    const state: StateFile = { repository, algorithm, createdAt: now };
+    const state: StateFile = { repository, algorithm, createdAt: now, resumable };
     await writeFile(this.layout.uploadState(id), JSON.stringify(state));
     const s: UploadSession = { id, repository, algorithm, createdAt: now, updatedAt: now, offset: 0, digester: new Digester(algorithm), busy: false };
     this.sessions.set(id, s);
@@ -154,7 +156,7 @@ export class UploadStore {
 
   /**
    * Start-up: sessions with a readable state resume (offset = data size); anything else in
-   * uploads/ is a leftover and goes, as do sessions idle for longer than `ttlMs`.
+   * uploads/ is a leftover and goes, as do single-request uploads and sessions idle for longer than `ttlMs`.
    */
   async recover(ttlMs: number): Promise<{ resumed: number; removed: number }> {
     let resumed = 0;
@@ -183,6 +185,7 @@ export class UploadStore {
     try {
       const st = JSON.parse(await readFile(this.layout.uploadState(id), 'utf8')) as StateFile;
       if (!st || typeof st.repository !== 'string' || !isValidName(st.repository) || !isSupportedAlgorithm(st.algorithm)) return null;
+      if (st.resumable === false) return null;
       const data = await stat(this.layout.uploadData(id));
       return {
         id,

@@ -143,6 +143,10 @@ t.test('restart on the same directory: leftovers cleaned, dangling entries dropp
   await writeFile(join(stale, 'state.json'), JSON.stringify({ repository: 'keep/me', algorithm: 'sha256', createdAt: 0 }));
   await writeFile(join(stale, 'data'), 'old');
   await utimes(join(stale, 'data'), new Date(0), new Date(0));
+  const single = join(dir, 'uploads', '77777777-2222-4333-8444-555555555555'); // an interrupted single-request POST
+  await mkdir(single);
+  await writeFile(join(single, 'state.json'), JSON.stringify({ repository: 'keep/me', algorithm: 'sha256', createdAt: Date.now(), resumable: false }));
+  await writeFile(join(single, 'data'), 'half a blob');
   // a tag to a manifest the repository does not have, and a revision whose bytes are gone
   const ghost = digestOf('ghost manifest');
   await writeFile(join(dir, 'repositories/keep/me/_manifests/tags/ghost'), ghost);
@@ -161,7 +165,7 @@ t.test('restart on the same directory: leftovers cleaned, dangling entries dropp
   t.match(server.recovery, {
     tempFilesRemoved: 1,
     uploadsResumed: 1,
-    uploadsRemoved: 3,
+    uploadsRemoved: 4,
     blobLinksDropped: 1,
     manifestsDropped: 1,
     tagsDropped: 2, // ghost, and victim's v1 whose manifest went with its bytes

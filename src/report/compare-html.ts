@@ -77,9 +77,9 @@ function benchBody(c: BenchComparison, opts: CompareHtmlOptions): string {
   const rows = c.rows.map((row) => {
     const cells = [`<td class="name">${html(row.workload)}</td><td class="name">${html(row.step)}</td>`];
     const a = row.cells[0];
-    for (const m of BENCH_METRICS) {
+    for (const [mi, m] of BENCH_METRICS.entries()) {
       row.cells.forEach((cell, i) => {
-        cells.push(`<td>${html(isCell(cell) ? m.format(cell) : missingCell(cell))}</td>`);
+        cells.push(`<td>${html(isCell(cell) ? m.format(cell) : missingCell(cell, mi === 0))}</td>`);
         if (i === 0 || m.better === 'none') return;
         if (!isCell(a) || !isCell(cell)) return void cells.push('<td></td>');
         const t = tone(m, m.value(a), m.value(cell), opts.noise);

@@ -45,9 +45,9 @@ function benchTable(c: BenchComparison, opts: CompareMarkdownOptions): string[] 
   for (const row of c.rows) {
     const cells = [mdCode(row.workload, true), mdText(row.step)];
     const a = row.cells[0];
-    for (const m of BENCH_METRICS) {
+    for (const [mi, m] of BENCH_METRICS.entries()) {
       row.cells.forEach((cell, i) => {
-        cells.push(isCell(cell) ? m.format(cell) : mdText(missingCell(cell)));
+        cells.push(isCell(cell) ? m.format(cell) : mdText(missingCell(cell, mi === 0)));
         if (i === 0 || m.better === 'none') return;
         if (!isCell(a) || !isCell(cell)) return void cells.push('');
         const ratio = formatRatio(m.value(a), m.value(cell));

@@ -34,9 +34,14 @@ export function isCell(c: BenchRow['cells'][number]): c is BenchCell {
   return c !== undefined && !('skipped' in c);
 }
 
-/** Text of a cell that has no figures. */
-export function missingCell(c: BenchRow['cells'][number]): string {
-  return c === undefined ? '-' : 'skipped' in c ? 'did not run' : '';
+/**
+ * Text of a cell that has no figures: '-' for a row the report does not have, 'did not run' for a
+ * workload that was skipped or failed. `first`: only the first metric column of a wide table says
+ * so; the others stay empty.
+ */
+export function missingCell(c: BenchRow['cells'][number], first = true): string {
+  if (c === undefined) return '-';
+  return 'skipped' in c && first ? 'did not run' : '';
 }
 
 export const CHANGE_WORDS: Record<StatusChange, string> = {

@@ -171,6 +171,14 @@ t.test('renderings of a benchmark comparison', async (t) => {
   t.match(table, /ops\/s \(higher is better\)/);
   t.match(table, /│ pull\.blob\.1MiB │ c=4\s+│\s+100 │ 80\.0 │ 0\.80x │/);
   t.notMatch(table, /\u001b\[/, 'no colour codes when colour is off');
+
+  const skipped = structuredClone(b);
+  skipped.workloads[1]!.steps = [];
+  skipped.workloads[1]!.skipped = 'not offered';
+  const md2 = renderCompareMarkdown(compareBench(loaded([a, skipped])), undefined, { noise: 0.05 });
+  const rows = md2.split('\n').filter((l) => l.startsWith('| `pull.blob.1MiB`'));
+  t.equal(rows.length, 2, "a row for A's step and one for B's workload that did not run");
+  t.equal(rows[1], '| `pull.blob.1MiB` |  | - | did not run |  | - |  |  | - |  |  | - |  |  | - |  |');
 });
 
 async function compareError(args: Parameters<typeof runCompare>[0]): Promise<string> {

@@ -24,7 +24,8 @@ type CompareFormat = (typeof COMPARE_FORMATS)[number];
 export interface CompareArgs {
   reports: string[];
   maxRegression?: string;
-  threshold?: string[];
+  /** Repeated flags arrive as an array, a single one as a string. */
+  threshold?: string[] | string;
   format: string;
   output?: string;
   all: boolean;
@@ -60,7 +61,7 @@ export async function runCompare(argv: CompareArgs): Promise<CompareResult> {
   let thresholds: Threshold[];
   let maxRegression: number | undefined;
   try {
-    thresholds = (argv.threshold ?? []).map(parseThreshold);
+    thresholds = [argv.threshold ?? []].flat().map(parseThreshold);
     maxRegression = argv.maxRegression !== undefined ? parseMaxRegression(argv.maxRegression) : undefined;
   } catch (err) {
     if (err instanceof GateSpecError) throw new CliError(err.message);
@@ -136,8 +137,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'report files (JSON); the first is the baseline A' })
       .option('max-regression', { type: 'string', describe: 'benchmarks: exit 1 when p99 rises or ops/s falls by more than this against A (e.g. 10%)' })
       .option('threshold', {
+        // Not `array`: that would swallow report files given after the flag; repeats still collect.
         type: 'string',
-        array: true,
         describe: `benchmarks: SELECTOR:METRIC OP VALUE, repeatable; SELECTOR is a workload key or id (or *), optionally [param=value] and @c=N / @rate=N; metrics: ${METRICS_HELP}`,
       })
       .option('format', { type: 'string', default: 'table', choices: [...COMPARE_FORMATS], describe: 'output format' })

@@ -2,7 +2,7 @@
 // and the renderings; reports come from the generator (real HDR histograms) and the sample
 // conformance report.
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleReport as sampleBench } from '../helpers/bench-report.js';
@@ -17,6 +17,7 @@ import { renderCompareTable } from '../../src/report/compare-table.js';
 import { runCompare } from '../../src/cli/compare-command.js';
 import { CliError } from '../../src/cli/exit.js';
 import { runCli } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
 
 t.test('threshold grammar', async (t) => {
   t.match(parseThreshold('blob.get.1MiB:p99<200ms'), { name: 'blob.get.1MiB', metric: 'p99', op: '<', value: 200, unit: 'ms', params: [] });
@@ -233,4 +234,20 @@ t.test('compare command: kinds, formats, exit codes', async (t) => {
   t.equal(nothing.code, 2);
   t.match(nothing.stderr, /^regprobe: --threshold 'pull\.blob\.2MiB:p99<1s': no workload pull\.blob\.2MiB in .*b\.json \(it has: manifest\.get, pull\.blob\.1MiB\)\n$/);
   t.equal(nothing.stdout, '');
+});
+
+t.test('--output writes the comparison to a file; flags may sit between the report files', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'regprobe-compare-out-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const [a, b] = pair();
+  await writeFile(join(dir, 'a.json'), JSON.stringify(a));
+  await writeFile(join(dir, 'b.json'), JSON.stringify(b));
+  const out = join(dir, 'out', 'compare.md');
+  const code = await main(['compare', join(dir, 'a.json'), '--threshold', 'pull.blob.1MiB:p99<1us', join(dir, 'b.json'), '--threshold', '*:errors<5%', '--format', 'markdown', '--output', out, '--max-regression', '50%']);
+  t.equal(code, 1, 'a broken threshold: exit 1');
+  const text = await readFile(out, 'utf8');
+  t.match(text, /^## regprobe compare: benchmark, gate FAIL/);
+  t.match(text, /- FAIL B pull\.blob\.1MiB c=4: p99 \d+ us, limit &lt; 1 us/);
+  t.match(text, /- ok B manifest\.get c=8: errors [\d.]+%, limit &lt; 5%/);
+  t.equal((await readdir(join(dir, 'out'))).length, 1, 'only the file, no temporary left');
 });

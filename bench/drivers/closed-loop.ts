@@ -31,6 +31,9 @@ export async function runClosedLoop(w: PreparedWorkload, opts: ClosedLoopOptions
     const probe = newProbe();
     for (;;) {
       if (opts.signal?.aborted) return;
+      // Stop before preparing input that would never be used (preparing big content is not free).
+      const before = performance.now();
+      if (before >= stopAt || (before >= warmEnd && issued >= count)) return;
       // Untimed: content generation is not registry latency.
       const input = w.prepare ? await w.prepare() : undefined;
       const start = performance.now();

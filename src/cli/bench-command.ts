@@ -30,8 +30,9 @@ import { parseSize } from './sizes.js';
 import { SHARD_OPTIONS, shardEntries, shardFromArgs } from './shard-option.js';
 import type { Shard } from '../../bench/shard.js';
 import { withTarget, type Target, type TargetSettings } from './target.js';
+import { containerOptions, containerSpecFrom, type ContainerArgs } from './container-options.js';
 
-export interface BenchArgs extends AuthArgs {
+export interface BenchArgs extends AuthArgs, ContainerArgs {
   url?: string;
   list: boolean;
   verbose: boolean;
@@ -63,7 +64,7 @@ export interface BenchArgs extends AuthArgs {
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
-  return y
+  return containerOptions(y)
     .positional('url', { type: 'string', describe: 'registry base URL (default: start the bundled reference registry in this process)' })
     .option('list', { type: 'boolean', default: false, describe: 'print the workload ids and profiles, then exit' })
     .option('verbose', { type: 'boolean', default: false, describe: 'with --list: also each workload\'s parameters and defaults' })
@@ -210,9 +211,11 @@ export function benchSettings(argv: BenchArgs, env: NodeJS.ProcessEnv = process.
 
   const namespace = `${argv.namespace}/${randomBytes(3).toString('hex')}`;
   const credentials = credentialsFrom(argv, env);
+  const container = containerSpecFrom(argv);
   return {
     target: {
       ...(argv.url !== undefined ? { url: argv.url } : {}),
+      ...(container ? { container, ...(argv.quiet ? { quiet: true } : {}) } : {}),
       insecure: argv.insecure,
       ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
       timeoutMs: Math.round(argv.timeout * 1000),
@@ -294,8 +297,8 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target): Promis
       content: new ContentFactory({ identical: s.identicalContent }),
       ...(s.credentials ? { credentials: s.credentials } : {}),
       hasCredentials: target.hasCredentials,
-      // A throw-away reference registry is removed whole; a real one is cleaned unless --keep.
-      cleanup: !s.keep && !target.reference,
+      // A throw-away registry (bundled, or in a container) is removed whole; a real one is cleaned unless --keep.
+      cleanup: !s.keep && !target.reference && !target.container,
       toolVersion: VERSION,
       settings: s.settings,
       maxStepMs: maxDuration + 60_000,

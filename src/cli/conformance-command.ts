@@ -18,8 +18,9 @@ import { setExitCode } from './context.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { VERSION } from './main.js';
 import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
+import { containerOptions, type ContainerArgs } from './container-options.js';
 
-export interface ConformanceArgs {
+export interface ConformanceArgs extends ContainerArgs {
   url?: string;
   namespace: string;
   crossNamespace?: string;
@@ -44,7 +45,7 @@ export interface ConformanceArgs {
 
 /** The options of `conformance`, also used by `run`. */
 export function conformanceOptions<T>(y: Argv<T>): Argv<ConformanceArgs> {
-  return y
+  return containerOptions(y)
     .positional('url', { type: 'string', describe: 'registry base URL (default: start the bundled reference registry)' })
     .option('namespace', { type: 'string', default: 'regprobe-conformance', describe: 'repository namespace the run pushes under' })
     .option('cross-namespace', { type: 'string', describe: 'namespace of the second repository for cross-repository cases (default: --namespace)' })

@@ -1,14 +1,22 @@
-// The registry a command tests: the URL the user named, or (with none) the bundled reference registry
-// started in-process on a free loopback port with temporary storage. Shared by conformance, run, bench.
+// The registry a command tests: the URL the user named, a registry started from an image
+// (--container, src/containers/), or (with neither) the bundled reference registry started
+// in-process on a free loopback port with temporary storage. Shared by conformance, run, bench.
 import { readFile } from 'node:fs/promises';
 import { RegistryClient } from '../client/registry-client.js';
 import { startReferenceServer } from '../../reference-server/server.js';
+import type { ContainerSpec } from '../containers/presets.js';
+import type { RunningRegistry } from '../containers/registry-container.js';
+import { containerSpecFrom, type ContainerArgs } from './container-options.js';
 import { CliError } from './exit.js';
 import { resolveAuth, type AuthArgs, type ResolvedAuth } from './resolve-auth.js';
 
 export interface TargetSettings {
-  /** Registry base URL; undefined = start the reference registry. */
+  /** Registry base URL; undefined = start the reference registry (or the container). */
   url?: string;
+  /** Start the registry from this image instead (--container). */
+  container?: ContainerSpec;
+  /** No status lines on stderr (the container's pull/start/stop). */
+  quiet?: boolean;
   insecure: boolean;
   caFile?: string;
   /** Per-request timeout. */
@@ -22,21 +30,27 @@ export interface Target {
   reference: boolean;
   client: RegistryClient;
   hasCredentials: boolean;
+  /** The container the registry runs in, when started with --container. */
+  container?: { image: string; id: string; preset?: string };
   close(): Promise<void>;
 }
 
 /** The target options every command shares (URL, TLS, --timeout in seconds, credentials). */
-export interface TargetArgs extends AuthArgs {
+export interface TargetArgs extends AuthArgs, ContainerArgs {
   url?: string;
   insecure: boolean;
   caFile?: string;
   timeout: number;
+  quiet?: boolean;
 }
 
 export function targetSettingsFrom(argv: TargetArgs, env: NodeJS.ProcessEnv = process.env): TargetSettings {
   if (!Number.isFinite(argv.timeout) || argv.timeout <= 0) throw new CliError(`--timeout must be a number of seconds above 0, got ${argv.timeout}`);
+  const container = containerSpecFrom(argv);
   return {
     ...(argv.url !== undefined ? { url: argv.url } : {}),
+    ...(container ? { container } : {}),
+    ...(argv.quiet ? { quiet: true } : {}),
     insecure: argv.insecure,
     ...(argv.caFile !== undefined ? { caFile: argv.caFile } : {}),
     timeoutMs: Math.round(argv.timeout * 1000),
@@ -82,6 +96,7 @@ export async function openTarget(s: TargetSettings): Promise<Target> {
       userAgent: 'regprobe',
     });
 
+  if (s.container !== undefined) return openContainerTarget(s, s.container, clientFor);
   if (s.url !== undefined) {
     const url = parseTargetUrl(s.url);
     // The docker config is read for this registry now that it is known.
@@ -111,6 +126,41 @@ export async function openTarget(s: TargetSettings): Promise<Target> {
       await server.close();
     },
   };
+}
+
+/** Starts the registry's container (exit 2 without Docker or when it does not start) and opens a client on it. */
+async function openContainerTarget(s: TargetSettings, spec: ContainerSpec, clientFor: (url: string) => RegistryClient): Promise<Target> {
+  // testcontainers (dockerode, ssh2, ...) takes seconds to load: only commands with --container pay for it.
+  const { ContainerEngineError, ContainerStartError, startRegistryContainer } = await import('../containers/registry-container.js');
+  let running: RunningRegistry;
+  try {
+    running = await startRegistryContainer(spec, s.quiet ? {} : { onProgress: (line) => process.stderr.write(`container: ${line}\n`) });
+  } catch (err) {
+    if (err instanceof ContainerEngineError || err instanceof ContainerStartError) throw new CliError(err.message);
+    throw err;
+  }
+  try {
+    const hasCredentials = s.auth.prepare ? await s.auth.prepare(running.url) : s.auth.hasCredentials;
+    const client = clientFor(running.url);
+    return {
+      url: running.url,
+      reference: false,
+      client,
+      hasCredentials,
+      container: { image: running.image, id: running.id, ...(running.preset ? { preset: running.preset } : {}) },
+      close: async () => {
+        try {
+          await client.close();
+          await s.auth.close?.();
+        } finally {
+          await running.stop();
+        }
+      },
+    };
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
 }
 
 /** Opens the target, runs `body`, always closes it (stops the in-process reference registry). */

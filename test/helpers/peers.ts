@@ -1,4 +1,4 @@
-// Real peers (Debian's docker-registry, skopeo, umoci, chromium) are used where users have them.
+// Real peers (Debian's docker-registry, skopeo, umoci, chromium, docker.io's dockerd) are used where users have them.
 // Without one, the test is skipped with one clear line; with REGPROBE_REQUIRE_PEERS=1 (set by
 // .ci/run) a missing peer is a failure, so CI never passes by skipping.
 import { accessSync, constants } from 'node:fs';
@@ -11,6 +11,7 @@ export const PEER_BINARIES = {
   chromium: 'apt-get install chromium',
   wrk: 'apt-get install wrk',
   htpasswd: 'apt-get install apache2-utils',
+  dockerd: 'apt-get install docker.io',
 } as const;
 
 export type PeerName = keyof typeof PEER_BINARIES;

@@ -10,7 +10,7 @@ import { AuthEngine } from '../../src/auth/auth-engine.js';
 import { runConformance, type RunOptions } from '../../src/conformance/runner.js';
 import { SUITES } from '../../src/conformance/suites.js';
 import type { CaseResult, ConformanceReport, Suite } from '../../src/conformance/model.js';
-import { makeAuthSuite } from '../../suites/auth.js';
+import { makeAuthSuite, withAuthTests } from '../../suites/auth.js';
 
 const USERS = new Map([['alice', bcrypt.hashSync('alice-pw', 4)]]);
 
@@ -91,7 +91,9 @@ t.test('a registry without auth: the suite is skipped unless --auth-tests', asyn
   const report = await run(client, server.url, [makeAuthSuite()]);
   t.ok(report.results.every((r) => r.status === 'skip' && r.skipKind === 'unsupported'), 'all skipped as not offered');
   t.match(report.results[0]!.message, /does not require auth/);
-  const forced = await run(client, server.url, [makeAuthSuite({ force: true })]);
+  const forcedList = withAuthTests(SUITES);
+  t.same(forcedList.map((x) => x.workflow), SUITES.map((x) => x.workflow), '--auth-tests keeps every suite, in order');
+  const forced = await run(client, server.url, forcedList.filter((x) => x.workflow === 'auth'));
   t.ok(forced.results.every((r) => r.status === 'error'), 'forced: every case reports that the target did not ask for credentials');
   t.match(forced.results[0]!.message, /anonymous request refused/);
 });

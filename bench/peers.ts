@@ -4,7 +4,8 @@
 // reports and their comparison (Markdown and HTML) to reports/peers/.
 //
 // Run: npm run bench:peers [-- --profile standard] [--duration 5s] [--concurrency 1,8,32] [--out reports/peers]
-// The standard profile takes about ten minutes per registry.
+// The standard profile takes about ten minutes per registry. `--render-only` re-renders the
+// comparison from the two reports already in --out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { renderCompareMarkdown } from '../src/report/compare-markdown.js';
 import { renderCompareHtml } from '../src/report/compare-html.js';
 import { environmentLine } from '../src/report/bench-html.js';
 import { writeFileAtomic } from '../src/report/atomic-write.js';
+import { loadBenchReport } from '../src/report/bench-load.js';
 import type { BenchReport } from './model.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -29,6 +31,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string' },
     concurrency: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'reports', 'peers') },
+    'render-only': { type: 'boolean', default: false },
   },
 });
 
@@ -90,9 +93,30 @@ async function benchmark(name: string, url: string): Promise<BenchReport> {
   return report;
 }
 
+async function writeComparison(out: string, a: BenchReport, b: BenchReport): Promise<string[]> {
+  const c = compareBench([
+    { source: 'reference.json', report: a },
+    { source: 'distribution.json', report: b },
+  ]);
+  c.columns[0]!.about = `regprobe reference registry (regprobe serve, own process); ${c.columns[0]!.about}`;
+  c.columns[1]!.about = `Debian docker-registry (CNCF distribution); ${c.columns[1]!.about}`;
+  const machine = `Machine: ${environmentLine(a)}`;
+  const md = join(out, 'comparison.md');
+  const html = join(out, 'comparison.html');
+  await writeFileAtomic(md, `${machine}\n\n${renderCompareMarkdown(c, undefined, { noise: 0.1 })}`);
+  await writeFileAtomic(html, renderCompareHtml(c, undefined, { noise: 0.1 }));
+  return [md, html];
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(DEFAULT_BINARY)) throw new Error(`${DEFAULT_BINARY} is not installed (apt-get install docker-registry)`);
   const out = resolve(opts.out!);
+  const files = { a: join(out, 'reference.json'), b: join(out, 'distribution.json') };
+  if (opts['render-only']) {
+    const written = await writeComparison(out, await loadBenchReport(files.a), await loadBenchReport(files.b));
+    process.stderr.write(written.map((p) => `wrote ${p}\n`).join(''));
+    return;
+  }
+  if (!existsSync(DEFAULT_BINARY)) throw new Error(`${DEFAULT_BINARY} is not installed (apt-get install docker-registry)`);
   await mkdir(out, { recursive: true });
   const reference = await startReferenceProcess();
   let distribution: DistributionPeer | undefined;
@@ -100,19 +124,10 @@ async function main(): Promise<void> {
     distribution = await startDistribution();
     const a = await benchmark('reference', reference.url);
     const b = await benchmark('distribution', distribution.url);
-    const files = { a: join(out, 'reference.json'), b: join(out, 'distribution.json') };
     await writeFileAtomic(files.a, JSON.stringify(a, null, 2) + '\n');
     await writeFileAtomic(files.b, JSON.stringify(b, null, 2) + '\n');
-    const c = compareBench([
-      { source: 'reference.json', report: a },
-      { source: 'distribution.json', report: b },
-    ]);
-    c.columns[0]!.about = `regprobe reference registry (regprobe serve, own process); ${c.columns[0]!.about}`;
-    c.columns[1]!.about = `docker-registry ${b.environment.targetHeaders['server'] ?? ''} (Debian, CNCF distribution); ${c.columns[1]!.about}`.replace('  ', ' ');
-    const machine = `Machine: ${environmentLine(a)}`;
-    await writeFileAtomic(join(out, 'comparison.md'), `${machine}\n\n${renderCompareMarkdown(c, undefined, { noise: 0.1 })}`);
-    await writeFileAtomic(join(out, 'comparison.html'), renderCompareHtml(c, undefined, { noise: 0.1 }));
-    process.stderr.write(`\nwrote ${files.a}\nwrote ${files.b}\nwrote ${join(out, 'comparison.md')}\nwrote ${join(out, 'comparison.html')}\n`);
+    const written = await writeComparison(out, a, b);
+    process.stderr.write(`\n${[files.a, files.b, ...written].map((p) => `wrote ${p}\n`).join('')}`);
   } finally {
     await distribution?.stop();
     await reference.stop();

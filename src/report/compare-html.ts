@@ -4,8 +4,8 @@
 import type { BenchComparison, Comparison, ConformanceComparison } from './compare-model.js';
 import { changedRows } from './compare-model.js';
 import type { GateOutcome } from './compare-gate.js';
-import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, rowChange, tone } from './compare-view.js';
-import { formatMs, formatRate, formatRatio } from './bench-format.js';
+import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, ratioCell, rowChange } from './compare-view.js';
+import { formatMs, formatRate } from './bench-format.js';
 import { html } from './escape.js';
 import { page } from './bench-html.js';
 import { barChart, colorOf } from './svg-chart.js';
@@ -82,8 +82,8 @@ function benchBody(c: BenchComparison, opts: CompareHtmlOptions): string {
         cells.push(`<td>${html(isCell(cell) ? m.format(cell) : missingCell(cell, mi === 0))}</td>`);
         if (i === 0 || m.better === 'none') return;
         if (!isCell(a) || !isCell(cell)) return void cells.push('<td></td>');
-        const t = tone(m, m.value(a), m.value(cell), opts.noise);
-        cells.push(`<td class="${t === 'same' ? '' : t}">${formatRatio(m.value(a), m.value(cell))}</td>`);
+        const r = ratioCell(m, a, cell, opts.noise);
+        cells.push(`<td class="${r.tone === 'same' ? '' : r.tone}">${r.text}</td>`);
       });
     }
     return `<tr>${cells.join('')}</tr>`;

@@ -4,8 +4,7 @@
 import type { BenchComparison, Comparison, ConformanceComparison } from './compare-model.js';
 import { changedRows } from './compare-model.js';
 import type { GateOutcome } from './compare-gate.js';
-import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, rowChange, tone } from './compare-view.js';
-import { formatRatio } from './bench-format.js';
+import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, ratioCell, rowChange } from './compare-view.js';
 import { mdCode, mdText } from './escape.js';
 
 export interface CompareMarkdownOptions {
@@ -50,9 +49,9 @@ function benchTable(c: BenchComparison, opts: CompareMarkdownOptions): string[] 
         cells.push(isCell(cell) ? m.format(cell) : mdText(missingCell(cell, mi === 0)));
         if (i === 0 || m.better === 'none') return;
         if (!isCell(a) || !isCell(cell)) return void cells.push('');
-        const ratio = formatRatio(m.value(a), m.value(cell));
+        const r = ratioCell(m, a, cell, opts.noise);
         // Bold marks a change beyond the noise level; the direction is in the heading of the metric.
-        cells.push(tone(m, m.value(a), m.value(cell), opts.noise) === 'same' ? ratio : `**${ratio}**`);
+        cells.push(r.tone === 'same' ? r.text : `**${r.text}**`);
       });
     }
     lines.push(`| ${cells.join(' | ')} |`);

@@ -109,22 +109,29 @@ export function cellOf(s: StepResult): BenchCell {
 }
 
 export function compareBench(inputs: ReadonlyArray<LoadedReport<BenchReport>>): BenchComparison {
-  const rows = new Map<string, BenchRow>();
-  const row = (key: string, workload: string, step: string): BenchRow => {
-    let r = rows.get(key);
-    if (!r) rows.set(key, (r = { key, workload, step, cells: inputs.map(() => undefined) }));
-    return r;
-  };
+  // Workloads in order of first appearance in any report, each with its steps in the same order.
+  const groups = new Map<string, { label: string; steps: Map<string, BenchRow>; skipped: Array<{ i: number; why: string }> }>();
   inputs.forEach((inp, i) => {
     for (const w of inp.report.workloads) {
       const wk = workloadKey(w);
-      if (w.steps.length === 0) {
-        row(`${wk}@`, workloadLabel(w), '').cells[i] = { skipped: w.skipped ?? w.error ?? 'did not run' };
-        continue;
+      let g = groups.get(wk);
+      if (!g) groups.set(wk, (g = { label: workloadLabel(w), steps: new Map(), skipped: [] }));
+      if (w.steps.length === 0) g.skipped.push({ i, why: w.skipped ?? w.error ?? 'did not run' });
+      for (const s of w.steps) {
+        const step = loadLabel(s.load);
+        let r = g.steps.get(step);
+        if (!r) g.steps.set(step, (r = { key: `${wk}@${step}`, workload: g.label, step, cells: inputs.map(() => undefined) }));
+        r.cells[i] = cellOf(s);
       }
-      for (const s of w.steps) row(`${wk}@${loadLabel(s.load)}`, workloadLabel(w), loadLabel(s.load)).cells[i] = cellOf(s);
     }
   });
+  const rows: BenchRow[] = [];
+  for (const [wk, g] of groups) {
+    // A report where the workload did not run says so on the rows of the steps others measured.
+    const stepRows = g.steps.size > 0 ? [...g.steps.values()] : [{ key: `${wk}@`, workload: g.label, step: '', cells: inputs.map(() => undefined) } as BenchRow];
+    for (const { i, why } of g.skipped) for (const r of stepRows) r.cells[i] = { skipped: why };
+    rows.push(...stepRows);
+  }
   return {
     kind: 'bench',
     columns: inputs.map((inp, i) => ({
@@ -134,7 +141,7 @@ export function compareBench(inputs: ReadonlyArray<LoadedReport<BenchReport>>): 
       startedAt: inp.report.startedAt,
       about: benchAbout(inp.report),
     })),
-    rows: [...rows.values()],
+    rows,
   };
 }
 

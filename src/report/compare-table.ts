@@ -6,8 +6,7 @@ import { paint, type Paint } from './ansi.js';
 import type { BenchComparison, Comparison, ConformanceComparison, ReportColumn } from './compare-model.js';
 import { changedRows } from './compare-model.js';
 import type { GateOutcome } from './compare-gate.js';
-import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, rowChange, tone } from './compare-view.js';
-import { formatRatio } from './bench-format.js';
+import { BENCH_METRICS, CHANGE_WORDS, isCell, missingCell, ratioCell, rowChange } from './compare-view.js';
 import { flatten, truncate } from './conformance-view.js';
 
 export interface CompareTableOptions {
@@ -60,9 +59,8 @@ function benchTables(c: BenchComparison, p: Paint, opts: CompareTableOptions): s
         cells.push(isCell(cell) ? m.format(cell) : p.dim(missingCell(cell)));
         if (i === 0 || m.better === 'none') return;
         if (!isCell(a) || !isCell(cell)) return void cells.push('');
-        const ratio = formatRatio(m.value(a), m.value(cell));
-        const t = tone(m, m.value(a), m.value(cell), opts.noise);
-        cells.push(t === 'better' ? p.green(ratio) : t === 'worse' ? p.red(ratio) : ratio);
+        const r = ratioCell(m, a, cell, opts.noise);
+        cells.push(r.tone === 'better' ? p.green(r.text) : r.tone === 'worse' ? p.red(r.text) : r.text);
       });
       table.push(cells);
     }

@@ -1,7 +1,7 @@
 // What every rendering of a comparison shares: the metric columns of a benchmark comparison, how a
 // ratio reads (better / worse), and the words for conformance status changes.
 import type { BenchCell, BenchRow, StatusChange } from './compare-model.js';
-import { formatErrors, formatMBps, formatMs, formatRate } from './bench-format.js';
+import { formatErrors, formatMBps, formatMs, formatRate, formatRatio } from './bench-format.js';
 
 export interface MetricColumn {
   /** Column heading. */
@@ -12,11 +12,19 @@ export interface MetricColumn {
   better: 'higher' | 'lower' | 'none';
 }
 
+/** Latency of a step with no measured operation is not 0 ms: it is unknown. */
+const latency = (name: string, get: (c: BenchCell) => number): MetricColumn => ({
+  name,
+  value: get,
+  format: (c) => (c.operations > 0 ? formatMs(get(c)) : '-'),
+  better: 'lower',
+});
+
 export const BENCH_METRICS: readonly MetricColumn[] = [
   { name: 'ops/s', value: (c) => c.opsPerSec, format: (c) => formatRate(c.opsPerSec), better: 'higher' },
   { name: 'MB/s', value: (c) => c.bytesPerSec, format: (c) => formatMBps(c.bytesPerSec), better: 'higher' },
-  { name: 'p50 ms', value: (c) => c.p50, format: (c) => formatMs(c.p50), better: 'lower' },
-  { name: 'p99 ms', value: (c) => c.p99, format: (c) => formatMs(c.p99), better: 'lower' },
+  latency('p50 ms', (c) => c.p50),
+  latency('p99 ms', (c) => c.p99),
   { name: 'errors', value: (c) => c.errors, format: (c) => formatErrors(c.errors, c.operations), better: 'none' },
 ];
 
@@ -28,6 +36,12 @@ export function tone(m: MetricColumn, a: number, b: number, noise: number): Tone
   const change = (b - a) / a;
   if (Math.abs(change) <= noise) return 'same';
   return (change > 0) === (m.better === 'higher') ? 'better' : 'worse';
+}
+
+/** The ratio cell of B against A: its text ('' when either side has no figure) and how it reads. */
+export function ratioCell(m: MetricColumn, a: BenchCell, b: BenchCell, noise: number): { text: string; tone: Tone } {
+  if (m.better === 'lower' && (a.operations === 0 || b.operations === 0)) return { text: '', tone: 'same' };
+  return { text: formatRatio(m.value(a), m.value(b)), tone: tone(m, m.value(a), m.value(b), noise) };
 }
 
 export function isCell(c: BenchRow['cells'][number]): c is BenchCell {

@@ -178,8 +178,16 @@ t.test('renderings of a benchmark comparison', async (t) => {
   skipped.workloads[1]!.skipped = 'not offered';
   const md2 = renderCompareMarkdown(compareBench(loaded([a, skipped])), undefined, { noise: 0.05 });
   const rows = md2.split('\n').filter((l) => l.startsWith('| `pull.blob.1MiB`'));
-  t.equal(rows.length, 2, "a row for A's step and one for B's workload that did not run");
-  t.equal(rows[1], '| `pull.blob.1MiB` |  | - | did not run |  | - |  |  | - |  |  | - |  |  | - |  |');
+  t.equal(rows.length, 1, "B's workload that did not run is shown on A's step row");
+  t.match(rows[0], /^\| `pull\.blob\.1MiB` \| c=4 \| 100 \| did not run \|  \| 105 \|  \|  \| 9\.\d+ \|  \|  \|/);
+  const none = compareBench(loaded([a, skipped, b]));
+  t.same(none.rows.map((r) => r.step), ['c=1', 'c=8', 'c=4'], 'rows by workload, in order of first appearance');
+
+  // A step that measured nothing (every operation outlasted the window): no latency, not 0 ms.
+  const empty = structuredClone(b);
+  Object.assign(empty.workloads[1]!.steps[0]!, { operations: 0, ok: 0, errors: 0, opsPerSec: 0, bytesPerSec: 0, latency: { min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 } });
+  const md3 = renderCompareMarkdown(compareBench(loaded([a, empty])), undefined, { noise: 0.05 });
+  t.match(md3.split('\n').find((l) => l.startsWith('| `pull.blob.1MiB`')), /^\| `pull\.blob\.1MiB` \| c=4 \| 100 \| 0 \| \*\*0\.00x\*\* \| 105 \| 0 \| \*\*0\.00x\*\* \| 9\.\d+ \| - \|  \| [\d.]+ \| - \|  \| 0 \| 0 \|$/);
 });
 
 async function compareError(args: Parameters<typeof runCompare>[0]): Promise<string> {

@@ -5,7 +5,7 @@
 // Targets: regprobe >= 0.8x wrk's req/s (manifest) and >= 0.9x wrk's MB/s (blob).
 //
 // Run: npx tsx bench/driver-vs-wrk.ts [--duration 5] [--rounds 3] [--connections 16]
-//        [--blob-connections 4] [--blob-duration 10] [--threads 1]
+//        [--blob-connections 1,4] [--blob-duration 10] [--threads 1]
 // A 64 MiB GET takes long: the blob shape uses fewer connections and a longer window, so each
 // measurement completes enough requests to mean something (both tools count completed requests).
 //
@@ -37,7 +37,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
-    'blob-connections': { type: 'string', default: '4' },
+    'blob-connections': { type: 'string', default: '1,4' },
     'blob-duration': { type: 'string', default: '10' },
     threads: { type: 'string', default: '1' },
   },
@@ -46,7 +46,7 @@ const durationS = Number(opts.duration);
 const rounds = Number(opts.rounds);
 const connections = Number(opts.connections);
 const threads = Number(opts.threads);
-const blobConnections = Number(opts['blob-connections']);
+const blobConnections = opts['blob-connections']!.split(',').map(Number);
 const blobDurationS = Number(opts['blob-duration']);
 
 interface Shape {
@@ -54,7 +54,7 @@ interface Shape {
   durationS: number;
 }
 const MANIFEST: Shape = { connections, durationS };
-const BLOB: Shape = { connections: blobConnections, durationS: blobDurationS };
+const BLOBS: Shape[] = blobConnections.map((c) => ({ connections: c, durationS: blobDurationS }));
 
 /** The reference registry in a child process; resolves with its URL. */
 async function startServerProcess(): Promise<{ url: string; child: ChildProcess }> {
@@ -148,27 +148,36 @@ async function main(): Promise<void> {
     const blobUrl = `${base}/v2/driver-vs-wrk/image/blobs/${blobDigest}`;
     const manifestBytes = img.manifest.length;
 
-    console.log(`driver vs wrk: manifest ${connections} connections x ${durationS} s, 64 MiB blob ${blobConnections} connections x ${blobDurationS} s, wrk -t${threads}, ${rounds} rounds; server ${url} in its own process`);
+    console.log(`driver vs wrk: manifest ${connections} connections x ${durationS} s, 64 MiB blob ${blobConnections.join(' and ')} connections x ${blobDurationS} s, wrk -t${threads}, ${rounds} rounds; server ${url} in its own process`);
     console.log(`machine: ${cpus()[0]?.model.trim()} x${cpus().length}, Node ${process.version}`);
-    const results: Record<string, Figures[]> = { 'wrk manifest': [], 'regprobe manifest': [], 'wrk blob': [], 'regprobe blob': [], 'regprobe blob (no hash)': [] };
+    const results: Record<string, Figures[]> = {};
+    const add = (k: string, f: Figures) => (results[k] ??= []).push(f);
     for (let r = 0; r < rounds; r++) {
-      results['wrk manifest']!.push(await wrk(MANIFEST, manifestUrl, manifestBytes, [`Accept: ${ACCEPT_MANIFESTS}`]));
-      results['regprobe manifest']!.push(await regprobe(MANIFEST, manifestGet));
-      results['wrk blob']!.push(await wrk(BLOB, blobUrl, 64 * MiB, []));
-      results['regprobe blob']!.push(await regprobe(BLOB, blobVerified));
-      results['regprobe blob (no hash)']!.push(await regprobe(BLOB, blobNoHash));
+      add('wrk manifest', await wrk(MANIFEST, manifestUrl, manifestBytes, [`Accept: ${ACCEPT_MANIFESTS}`]));
+      add('regprobe manifest', await regprobe(MANIFEST, manifestGet));
+      for (const b of BLOBS) {
+        add(`wrk blob c${b.connections}`, await wrk(b, blobUrl, 64 * MiB, []));
+        add(`regprobe blob c${b.connections}`, await regprobe(b, blobVerified));
+        add(`regprobe blob c${b.connections} (no hash)`, await regprobe(b, blobNoHash));
+      }
       console.log(`round ${r + 1} (load ${loadavg()[0]!.toFixed(1)}): ${Object.entries(results).map(([k, v]) => `${k} ${v.at(-1)!.reqPerSec.toFixed(0)} req/s ${v.at(-1)!.mbPerSec.toFixed(0)} MB/s ${v.at(-1)!.cpuUsPerReq.toFixed(0)} µs CPU/req`).join('; ')}`);
     }
     const med = (k: string, f: keyof Figures) => median(results[k]!.map((x) => x[f]));
     console.log('');
-    console.log('shape                 wrk              regprobe         ratio   target');
+    console.log('shape                        wrk              regprobe         ratio   target');
     const line = (name: string, w: number, p: number, unit: string, target: number) =>
-      console.log(`${name.padEnd(22)}${`${w.toFixed(0)} ${unit}`.padEnd(17)}${`${p.toFixed(0)} ${unit}`.padEnd(17)}${(p / w).toFixed(2)}x   >= ${target}x ${p / w >= target ? 'met' : 'NOT met'}`);
-    line('manifest GET', med('wrk manifest', 'reqPerSec'), med('regprobe manifest', 'reqPerSec'), 'req/s', 0.8);
-    line('64 MiB blob GET', med('wrk blob', 'mbPerSec'), med('regprobe blob', 'mbPerSec'), 'MB/s', 0.9);
-    line('  (without hashing)', med('wrk blob', 'mbPerSec'), med('regprobe blob (no hash)', 'mbPerSec'), 'MB/s', 0.9);
+      console.log(`${name.padEnd(29)}${`${w.toFixed(0)} ${unit}`.padEnd(17)}${`${p.toFixed(0)} ${unit}`.padEnd(17)}${(p / w).toFixed(2)}x   >= ${target}x ${p / w >= target ? 'met' : 'NOT met'}`);
+    line(`manifest GET, ${connections} conns`, med('wrk manifest', 'reqPerSec'), med('regprobe manifest', 'reqPerSec'), 'req/s', 0.8);
+    for (const b of BLOBS) {
+      line(`64 MiB blob GET, ${b.connections} conn${b.connections === 1 ? '' : 's'}`, med(`wrk blob c${b.connections}`, 'mbPerSec'), med(`regprobe blob c${b.connections}`, 'mbPerSec'), 'MB/s', 0.9);
+      line('  (without hashing)', med(`wrk blob c${b.connections}`, 'mbPerSec'), med(`regprobe blob c${b.connections} (no hash)`, 'mbPerSec'), 'MB/s', 0.9);
+    }
     console.log('');
-    console.log(`load generator CPU per request (median): manifest wrk ${med('wrk manifest', 'cpuUsPerReq').toFixed(0)} µs, regprobe ${med('regprobe manifest', 'cpuUsPerReq').toFixed(0)} µs; 64 MiB blob wrk ${(med('wrk blob', 'cpuUsPerReq') / 1000).toFixed(1)} ms, regprobe ${(med('regprobe blob', 'cpuUsPerReq') / 1000).toFixed(1)} ms (${(med('regprobe blob (no hash)', 'cpuUsPerReq') / 1000).toFixed(1)} ms without hashing)`);
+    console.log(`load generator CPU per request (median): manifest wrk ${med('wrk manifest', 'cpuUsPerReq').toFixed(0)} µs, regprobe ${med('regprobe manifest', 'cpuUsPerReq').toFixed(0)} µs`);
+    for (const b of BLOBS) {
+      const ms = (k: string) => (med(k, 'cpuUsPerReq') / 1000).toFixed(1);
+      console.log(`  64 MiB blob, ${b.connections} conn: wrk ${ms(`wrk blob c${b.connections}`)} ms, regprobe ${ms(`regprobe blob c${b.connections}`)} ms (${ms(`regprobe blob c${b.connections} (no hash)`)} ms without hashing)`);
+    }
     console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on this machine compete for its ${cpus().length} cores)`);
   } finally {
     await client.close();

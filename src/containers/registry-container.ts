@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, isIP } from 'node:net';
 import { GenericContainer, getContainerRuntimeClient, ImageName, type BoundPorts, type ContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 import { RegistryClient } from '../client/registry-client.js';
+import { oneLine } from '../conformance/probe.js';
 import type { ContainerSpec, PresetName } from './presets.js';
 
 type DockerContainer = Parameters<WaitStrategy['waitUntilReady']>[0];
@@ -49,10 +50,6 @@ export interface StartOptions {
 const ENGINE_TIMEOUT_MS = 20_000;
 const PULL_TIMEOUT_MS = 15 * 60_000;
 const STOP_TIMEOUT_MS = 20_000;
-
-function oneLine(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
 
 /** Resolves with `p`, or rejects with `onTimeout()` after `ms`. */
 function bounded<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

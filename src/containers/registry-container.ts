@@ -4,7 +4,7 @@
 // 130/143). Every wait is bounded. Errors are one line a user can act on.
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP } from 'node:net';
-import { GenericContainer, getContainerRuntimeClient, ImageName, type BoundPorts, type ContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, getReaper, ImageName, type BoundPorts, type ContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 import { RegistryClient } from '../client/registry-client.js';
 import { oneLine } from '../conformance/probe.js';
 import type { ContainerSpec, PresetName } from './presets.js';
@@ -265,6 +265,15 @@ export async function startRegistryContainer(spec: ContainerSpec, opts: StartOpt
       } catch (err) {
         throw new ContainerStartError(`the image ${spec.image} is not on the Docker engine and could not be pulled: ${oneLine((err as Error).message)}`);
       }
+    }
+    // testcontainers' reaper (testcontainers/ryuk) removes the registry even after a SIGKILL; start it
+    // first so that its failure is not blamed on the registry's image.
+    try {
+      await bounded(getReaper(engine), opts.pullTimeoutMs ?? PULL_TIMEOUT_MS, () => new Error('timed out'));
+    } catch (err) {
+      throw new ContainerStartError(
+        `testcontainers could not start its reaper container (testcontainers/ryuk): ${oneLine((err as Error).message)}; where that image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true (regprobe still removes the registry when it ends)`,
+      );
     }
     const container = new RegistryContainer(spec.image, local ? '127.0.0.1' : undefined, (id) => (createdId = id))
       .withName(`regprobe-${spec.preset ?? 'registry'}-${randomBytes(4).toString('hex')}`)

@@ -132,22 +132,28 @@ t.test('registries started from an image through testcontainers, on a Docker eng
 
   await t.test('failures at start, side by side: each is exit 2 with one line, and nothing is left', async (t) => {
     const started = Date.now();
-    const [dies, wrongPort, unpullable] = await Promise.all([
+    const [dies, wrongPort, unpullable, noReaper] = await Promise.all([
       // A registry that exits at start: its error is quoted.
       runCli(['conformance', '--container', image, '--container-preset', 'distribution', '--container-env', 'REGISTRY_STORAGE=nosuchdriver', '-q'], { env, timeoutMs: 90_000 }),
       // The wrong --container-port: the wait is bounded.
       runCli(['bench', '--container', image, '--container-port', '6000', '--container-timeout', '3', '-q'], { env, timeoutMs: 90_000 }),
       // An image that is not there and cannot be pulled (no network here; elsewhere, no such repository).
       runCli(['run', '--container', 'regprobe-test/not-built:1', '--container-port', '5000', '-q'], { env, timeoutMs: 120_000 }),
+      // testcontainers' reaper on (the default) and its image not pullable (a name that exists nowhere): the line says what to do.
+      runCli(['conformance', '--container', image, '--container-port', '5000', '-q'], {
+        env: { ...env, TESTCONTAINERS_RYUK_DISABLED: undefined, RYUK_CONTAINER_IMAGE: 'regprobe-test/no-such-ryuk:1' },
+        timeoutMs: 120_000,
+      }),
     ]);
-    t.comment(`three failing starts: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const [what, r] of [['dies', dies], ['wrong port', wrongPort], ['unpullable', unpullable]] as const) {
+    t.comment(`four failing starts: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const [what, r] of [['dies', dies], ['wrong port', wrongPort], ['unpullable', unpullable], ['no reaper', noReaper]] as const) {
       t.equal(r.code, 2, `${what}: exit 2`);
       t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line (${r.stderr.trim()})`);
     }
     t.match(dies.stderr, /^regprobe: the registry in regprobe-test\/distribution:2\.8 \(preset distribution\) exited \(code \d+\) before GET \/v2\/ answered; its log says: .*nosuchdriver/);
     t.match(wrongPort.stderr, /^regprobe: the registry in regprobe-test\/distribution:2\.8 did not answer GET \/v2\/ with 200 or 401 within 3 s \(last: .*is --container-port the port it listens on\?\)/);
     t.match(unpullable.stderr, /^regprobe: the image regprobe-test\/not-built:1 is not on the Docker engine and could not be pulled: /);
+    t.match(noReaper.stderr, /^regprobe: testcontainers could not start its reaper container \(testcontainers\/ryuk\): .*set TESTCONTAINERS_RYUK_DISABLED=true/);
     t.equal(await containersLeft(), '', 'no container left');
   });
   t.comment(`whole container test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);

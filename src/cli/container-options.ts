@@ -46,6 +46,13 @@ export function containerOptions<T>(y: Argv<T>): Argv<T> {
 
 /** The container to start, or undefined without --container; mistakes are CliErrors. */
 export function containerSpecFrom(argv: ContainerArgs): ContainerSpec | undefined {
+  // yargs turns a repeated option into an array.
+  if (Array.isArray(argv.container)) {
+    throw new CliError(`--container is given ${argv.container.length} times: test one registry per run, then put the reports side by side with regprobe compare A.json B.json`);
+  }
+  for (const [flag, v] of [['--container-preset', argv.containerPreset], ['--container-port', argv.containerPort], ['--container-timeout', argv.containerTimeout]] as const) {
+    if (Array.isArray(v)) throw new CliError(`${flag} is given ${v.length} times: give it once`);
+  }
   if (argv.container === undefined) {
     const stray = (
       [

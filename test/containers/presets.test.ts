@@ -73,6 +73,8 @@ t.test('the CLI options: parsed, checked, refused in one line', async (t) => {
   t.throws(() => containerSpecFrom(parse(['--container-port', '5000'])), { message: '--container-port goes with --container IMAGE' });
   t.throws(() => containerSpecFrom(parse(['--container', 'x/y:1'])), CliError);
   t.throws(() => containerSpecFrom(parse(['--container', 'registry:3', '--container-timeout', '-1'])), { message: /--container-timeout must be a number of seconds above 0/ });
+  t.throws(() => containerSpecFrom(parse(['--container', 'registry:3', '--container', 'zot'])), { name: 'CliError', message: /--container is given 2 times: test one registry per run, then .*regprobe compare/ });
+  t.throws(() => containerSpecFrom(parse(['--container', 'zot', '--container-port', '1', '--container-port', '2'])), { name: 'CliError', message: '--container-port is given 2 times: give it once' });
 });
 
 t.test('where ports are published: loopback when the engine is this machine', async (t) => {

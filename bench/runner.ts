@@ -14,6 +14,8 @@ import { captureEnvironment } from './environment.js';
 import type { BenchReport, BenchSettings, LoadModel, StepResult, WorkloadResult } from './model.js';
 import type { PlanEntry } from './plan.js';
 import { WorkloadSkip, type ExistingImage, type PreparedWorkload, type WorkloadEnv } from './workload.js';
+import { inSpan } from '../src/telemetry/spans.js';
+import { loadAttributes, markStep, markWorkload, stepName } from '../src/telemetry/bench-spans.js';
 
 export interface BenchRunOptions {
   client: RegistryClient;
@@ -57,7 +59,15 @@ export interface BenchOutcome {
   cleanup?: CleanupResult;
 }
 
-export async function runBenchmark(o: BenchRunOptions): Promise<BenchOutcome> {
+/**
+ * The run in one `bench` span: workloads, their setup and steps under it. A load phase: requests get
+ * spans only as sampled (src/telemetry/http-client-spans.ts), never one each by default.
+ */
+export function runBenchmark(o: BenchRunOptions): Promise<BenchOutcome> {
+  return inSpan('bench', { 'regprobe.read_only': o.readOnly, 'regprobe.target.reference': o.target.reference, ...(o.profile ? { 'regprobe.bench.profile': o.profile } : {}) }, () => runAll(o), { load: true });
+}
+
+async function runAll(o: BenchRunOptions): Promise<BenchOutcome> {
   const startedAt = new Date();
   const t0 = performance.now();
   const emit = (e: BenchEvent) => o.onProgress?.(e);
@@ -81,13 +91,17 @@ export async function runBenchmark(o: BenchRunOptions): Promise<BenchOutcome> {
   try {
     for (const entry of o.plan) {
       if (o.signal?.aborted) break;
-      const result = await runEntry(entry, env, o, emit);
+      const result = await inSpan(`workload ${entry.key}`, { 'regprobe.bench.workload': entry.def.id, 'regprobe.bench.key': entry.key }, async (span) => {
+        const r = await runEntry(entry, env, o, emit);
+        markWorkload(span, r);
+        return r;
+      });
       workloads.push(result);
       emit({ type: 'workload-end', result });
     }
   } finally {
     if (cleanup.size > 0) {
-      cleaned = await cleanup.run(o.client, { timeoutMs: 60_000 });
+      cleaned = await inSpan('cleanup', {}, () => cleanup.run(o.client, { timeoutMs: 60_000 }));
       emit({ type: 'cleanup', result: cleaned });
     }
   }
@@ -111,7 +125,7 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
   if (o.readOnly && entry.def.writes) return { ...base, steps: [], skipped: 'writes to the registry (read-only run)' };
   let prepared: PreparedWorkload;
   try {
-    prepared = await entry.def.setup(env, entry.params);
+    prepared = await inSpan(`setup ${entry.key}`, {}, () => entry.def.setup(env, entry.params));
   } catch (err) {
     if (err instanceof WorkloadSkip) return { ...base, steps: [], skipped: err.message };
     return { ...base, steps: [], error: `setup failed: ${oneLine(err)}` };
@@ -121,41 +135,45 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
     for (const load of entry.steps) {
       if (o.signal?.aborted) break;
       emit({ type: 'step-start', key: entry.key, load });
-      const rec = new StepRecorder(load, entry.warmupMs, entry.def.images === true);
-      const ticker = setInterval(() => emit({ type: 'tick', key: entry.key, load, live: rec.live(performance.now()) }), o.progressIntervalMs ?? 250);
-      try {
-        if (load.kind === 'closed') {
-          await runClosedLoop(
-            prepared,
-            {
-              concurrency: load.concurrency,
-              warmupMs: entry.warmupMs,
-              ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
-              ...(entry.count !== undefined ? { count: entry.count } : {}),
-              maxMs: o.maxStepMs,
-              ...(o.signal ? { signal: o.signal } : {}),
-            },
-            rec,
-          );
-        } else {
-          await runOpenLoop(
-            prepared,
-            {
-              ratePerSec: load.ratePerSec,
-              maxInFlight: load.maxInFlight,
-              warmupMs: entry.warmupMs,
-              ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
-              ...(entry.count !== undefined ? { count: entry.count } : {}),
-              drainTimeoutMs: o.drainTimeoutMs,
-              ...(o.signal ? { signal: o.signal } : {}),
-            },
-            rec,
-          );
+      const step = await inSpan(stepName(entry.key, load), loadAttributes(load), async (span) => {
+        const rec = new StepRecorder(load, entry.warmupMs, entry.def.images === true);
+        const ticker = setInterval(() => emit({ type: 'tick', key: entry.key, load, live: rec.live(performance.now()) }), o.progressIntervalMs ?? 250);
+        try {
+          if (load.kind === 'closed') {
+            await runClosedLoop(
+              prepared,
+              {
+                concurrency: load.concurrency,
+                warmupMs: entry.warmupMs,
+                ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+                ...(entry.count !== undefined ? { count: entry.count } : {}),
+                maxMs: o.maxStepMs,
+                ...(o.signal ? { signal: o.signal } : {}),
+              },
+              rec,
+            );
+          } else {
+            await runOpenLoop(
+              prepared,
+              {
+                ratePerSec: load.ratePerSec,
+                maxInFlight: load.maxInFlight,
+                warmupMs: entry.warmupMs,
+                ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+                ...(entry.count !== undefined ? { count: entry.count } : {}),
+                drainTimeoutMs: o.drainTimeoutMs,
+                ...(o.signal ? { signal: o.signal } : {}),
+              },
+              rec,
+            );
+          }
+        } finally {
+          clearInterval(ticker);
         }
-      } finally {
-        clearInterval(ticker);
-      }
-      const step = rec.finish();
+        const finished = rec.finish();
+        markStep(span, finished);
+        return finished;
+      });
       steps.push(step);
       emit({ type: 'step-end', key: entry.key, step });
     }

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { RequestAuthorizer } from './auth/types.js';
 import { createRouter } from './http/router.js';
 import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
+import type { RequestTracing } from './telemetry.js';
 import { FsStorage, type RecoveryReport } from './storage/index.js';
 
 export { makeLogger, type ServerLogger, type LogFormat, type RequestLogEntry } from './logger.js';
@@ -39,6 +40,8 @@ export interface ReferenceServerOptions {
   uploadTtlMs?: number;
   /** Re-hash every blob on start and drop those that do not match (slow on big stores); default false. */
   verifyBlobsOnStart?: boolean;
+  /** A server span per request (reference-server/telemetry.ts otelRequestTracing()); default none. */
+  tracing?: RequestTracing;
 }
 
 export interface ReferenceServer {
@@ -69,6 +72,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
     storage,
     logger,
     authorizer: opts.authorizer,
+    ...(opts.tracing ? { tracing: opts.tracing } : {}),
     config: {
       deleteEnabled: opts.deleteEnabled ?? true,
       automaticMount: opts.automaticMount ?? true,

@@ -6,6 +6,7 @@ import { isValidName } from '../../src/oci/names.js';
 import type { Access, RequestAuthorizer } from '../auth/types.js';
 import type { ServerLogger } from '../logger.js';
 import type { RegistryStorage } from '../storage/index.js';
+import type { RequestTracing } from '../telemetry.js';
 import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { getCatalog } from './catalog.js';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   config: HandlerConfig;
   logger: ServerLogger;
   authorizer?: RequestAuthorizer;
+  /** Server spans (reference-server/telemetry.ts); absent = no tracing. */
+  tracing?: RequestTracing;
 }
 
 type Need = 'none' | 'catalog' | 'pull' | 'push' | 'delete';
@@ -84,10 +87,13 @@ function decodeSegment(s: string): string {
 }
 
 export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { storage, config, logger, authorizer } = opts;
+  const { storage, config, logger, authorizer, tracing } = opts;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (authorizer?.handle && (await authorizer.handle(req, res))) return;
+    if (authorizer?.handle && (await authorizer.handle(req, res))) {
+      tracing?.route(req, 'token');
+      return;
+    }
     const { path, query } = splitUrl(req.url);
     let route: Route | undefined;
     let m: RegExpExecArray | null = null;
@@ -99,6 +105,7 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       }
     }
     if (!route || !m) throw new RegistryError(404, 'UNSUPPORTED', 'no such endpoint in the distribution API', { path });
+    tracing?.route(req, route.id);
     const method = (req.method ?? 'GET').toUpperCase();
     const entry = route.methods[method];
     if (!entry) {
@@ -124,6 +131,7 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
 
   return (req, res) => {
     const started = performance.now();
+    tracing?.start(req, res);
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     res.once('close', () => {
       logger.request({
@@ -147,6 +155,7 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
         return;
       }
       logger.error('internal error', { method: req.method, url: req.url, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+      tracing?.error(req, err);
       if (!res.headersSent) {
         const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal server error' }] });
         res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });

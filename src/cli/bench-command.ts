@@ -30,6 +30,7 @@ import { parseSize } from './sizes.js';
 import { SHARD_OPTIONS, shardEntries, shardFromArgs } from './shard-option.js';
 import type { Shard } from '../../bench/shard.js';
 import { withTarget, type Target, type TargetSettings } from './target.js';
+import { BENCH_OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, containerSpecFrom, type ContainerArgs } from './container-options.js';
 
 export interface BenchArgs extends AuthArgs, ContainerArgs {
@@ -85,6 +86,7 @@ export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
     .option('max-rps', { type: 'number', describe: 'never send more than this many HTTP requests per second' })
     .option('identical-content', { type: 'boolean', default: false, describe: 'push the same bytes every time (measures deduplication, like zb); default unique content' })
     .options(SHARD_OPTIONS)
+    .options(BENCH_OTEL_OPTIONS)
     .option('max-error-rate', { type: 'string', default: '1%', describe: 'exit 1 when a step has more failed operations than this (e.g. 0, 0.5%, 5%)' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'directory for the report files' })
     .option('format', { type: 'string', array: true, default: ['table', 'json'], describe: `outputs, comma lists: ${BENCH_FORMATS.join(', ')}` })
@@ -343,9 +345,11 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     }
     const s = benchSettings(argv);
     if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
-    await withTarget(s.target, async (target) => {
-      setExitCode((await benchOnTarget(s, target)).code);
-    });
+    await withTelemetry(argv, 'bench', () =>
+      withTarget(s.target, async (target) => {
+        setExitCode((await benchOnTarget(s, target)).code);
+      }),
+    );
   },
 };
 

@@ -18,6 +18,7 @@ import { setExitCode } from './context.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { VERSION } from './main.js';
 import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
+import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, type ContainerArgs } from './container-options.js';
 
 export interface ConformanceArgs extends ContainerArgs {
@@ -214,10 +215,11 @@ export async function conformancePhase(s: ConformanceSettings, target: Target): 
 export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
   command: 'conformance [url]',
   describe: 'check a registry against the OCI distribution spec (no URL: the bundled reference registry)',
-  builder: (y) => conformanceOptions(y),
-  handler: async (argv) => {
-    const s = conformanceSettings(argv);
-    if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
-    setExitCode(await withTarget(s.target, (target) => conformancePhase(s, target)));
-  },
+  builder: (y) => conformanceOptions(y).options(OTEL_OPTIONS),
+  handler: (argv) =>
+    withTelemetry(argv, 'conformance', async () => {
+      const s = conformanceSettings(argv);
+      if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
+      setExitCode(await withTarget(s.target, (target) => conformancePhase(s, target)));
+    }),
 };

@@ -5,17 +5,19 @@ import { conformanceOptions, conformancePhase, conformanceSettings, ensureReport
 import { setExitCode } from './context.js';
 import { benchPhase } from './bench-command.js';
 import { withTarget } from './target.js';
+import { BENCH_OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 
 export const runCommand: CommandModule<object, ConformanceArgs> = {
   command: 'run [url]',
   describe: 'the main job: conformance, then a short benchmark (no URL: the bundled reference registry)',
-  builder: (y) => conformanceOptions(y),
-  handler: async (argv) => {
-    const s = conformanceSettings(argv);
-    if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
-    await withTarget(s.target, async (target) => {
-      setExitCode(await conformancePhase(s, target));
-      setExitCode(await benchPhase(argv, target));
-    });
-  },
+  builder: (y) => conformanceOptions(y).options(BENCH_OTEL_OPTIONS),
+  handler: (argv) =>
+    withTelemetry(argv, 'run', async () => {
+      const s = conformanceSettings(argv);
+      if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
+      await withTarget(s.target, async (target) => {
+        setExitCode(await conformancePhase(s, target));
+        setExitCode(await benchPhase(argv, target));
+      });
+    }),
 };

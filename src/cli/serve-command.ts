@@ -11,6 +11,10 @@ import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-s
 import { CliError } from './exit.js';
 import { formatSize, sizeOption } from './sizes.js';
 import { authOptions, authorizerFrom, authSummary } from './serve-auth.js';
+import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
+import { activeTelemetry } from '../telemetry/sdk.js';
+import { otelRequestTracing } from '../../reference-server/telemetry.js';
+import { VERSION } from '../version.js';
 
 const listenOptions = {
   host: { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'address to listen on (0.0.0.0 or :: for every interface)' },
@@ -64,6 +68,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(logOptions)
       .options(shutdownOptions)
       .options(authOptions)
+      .options(OTEL_OPTIONS)
       .group(Object.keys(listenOptions), 'Listen:')
       .group(Object.keys(storageOptions), 'Storage:')
       .group([...Object.keys(apiOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
@@ -71,7 +76,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .example('$0 serve --storage ./registry-data', 'serve on http://127.0.0.1:5000, keeping content in ./registry-data')
       .example('$0 serve --port 0 --log-format json', 'any free port, JSON log lines, temporary storage')
       .example('$0 serve --storage ./data --auth token --htpasswd users.htpasswd', 'token auth: /token issues JWTs; key and certificate kept in ./data/auth') as unknown as Argv<ServeArgs>,
-  handler: (argv) => serve(argv),
+  handler: (argv) => withTelemetry(argv, 'serve', () => serve(argv), { rootSpan: false }),
 };
 
 /** Parsed arguments -> server options. Throws CliError for values yargs cannot check by itself. */
@@ -86,6 +91,7 @@ export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): 
     automaticMount: args['automatic-mount'],
     maxManifestSize: args['max-manifest-size'],
     ...shutdownFrom(args),
+    ...(activeTelemetry() ? { tracing: otelRequestTracing(VERSION) } : {}),
     logger,
   };
 }

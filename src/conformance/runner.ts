@@ -9,6 +9,8 @@ import { createContext, newRunId, ObservationSink, SuiteScope, type RunScope } f
 import { selectCases, type Exclusion } from './selection.js';
 import { levelOf, suiteProblems } from './suite-rules.js';
 import { oneLine, probeTarget } from './probe.js';
+import { inSpan } from '../telemetry/spans.js';
+import { caseAttributes, markCase, markPhase, markRun, workflowAttributes } from '../telemetry/conformance-spans.js';
 
 export interface RunOptions {
   client: RegistryClient;
@@ -48,7 +50,16 @@ export type ProgressEvent =
 /** Thrown for a time limit; the case (or phase) is reported as an error with this message. */
 class TimeLimitError extends Error {}
 
-export async function runConformance(opts: RunOptions): Promise<ConformanceReport> {
+/** The whole run in one `conformance` span (workflows, their phases and cases, HTTP exchanges under it). */
+export function runConformance(opts: RunOptions): Promise<ConformanceReport> {
+  return inSpan('conformance', { 'regprobe.conformance.spec': opts.spec, 'regprobe.read_only': opts.readOnly, 'regprobe.target.reference': opts.target.reference }, async (span) => {
+    const report = await runAll(opts);
+    markRun(span, report);
+    return report;
+  });
+}
+
+async function runAll(opts: RunOptions): Promise<ConformanceReport> {
   const problems = suiteProblems(opts.suites);
   if (problems.length > 0) throw new Error(`invalid conformance suites:\n  ${problems.join('\n  ')}`);
   const startedAt = new Date();
@@ -74,11 +85,13 @@ export async function runConformance(opts: RunOptions): Promise<ConformanceRepor
   const byId = new Map<string, CaseResult>();
   for (const suite of opts.suites) {
     emit({ type: 'suite-start', workflow: suite.workflow, title: suite.title, cases: suite.cases.length });
-    const suiteResults = await runSuite(suite, run, selection.excluded, byId, { caseTimeoutMs: opts.caseTimeoutMs, phaseTimeoutMs }, (r) => {
+    const go = () => runSuite(suite, run, selection.excluded, byId, { caseTimeoutMs: opts.caseTimeoutMs, phaseTimeoutMs }, (r) => {
       results.push(r);
       byId.set(r.id, r);
       emit({ type: 'case-end', result: r });
     }, (message) => emit({ type: 'warning', message }));
+    // A workflow with no case selected does nothing: no span for it.
+    const suiteResults = suite.cases.some((c) => !selection.excluded.has(c.id)) ? await inSpan(`workflow ${suite.workflow}`, workflowAttributes(suite), go) : await go();
     emit({ type: 'suite-end', workflow: suite.workflow, results: suiteResults });
   }
 
@@ -127,7 +140,11 @@ async function runSuite(
   let setupOutcome: Outcome | undefined;
   if (suite.setup) {
     const setup = suite.setup;
-    setupOutcome = await attempt(() => setup(createContext(scope, setupSink)), limits.phaseTimeoutMs, 'setup');
+    setupOutcome = await inSpan(`setup ${suite.workflow}`, {}, async (span) => {
+      const o = await attempt(() => setup(createContext(scope, setupSink)), limits.phaseTimeoutMs, 'setup');
+      markPhase(span, o);
+      return o;
+    });
     setupSink.close();
   }
 
@@ -156,17 +173,25 @@ async function runSuite(
     }
     const sink = new ObservationSink();
     const t = performance.now();
-    const outcome = await attempt(() => c.run(createContext(scope, sink)), limits.caseTimeoutMs, 'case');
-    sink.close();
-    stalls = outcome.stalled ? stalls + 1 : 0;
-    // What setup observed (e.g. a legal choice while pushing fixtures) is part of every case's context.
-    put(result(suite, c, outcome, performance.now() - t, setupSink, sink));
+    await inSpan(`case ${c.id}`, caseAttributes(suite, c), async (span) => {
+      const outcome = await attempt(() => c.run(createContext(scope, sink)), limits.caseTimeoutMs, 'case');
+      sink.close();
+      stalls = outcome.stalled ? stalls + 1 : 0;
+      // What setup observed (e.g. a legal choice while pushing fixtures) is part of every case's context.
+      const r = result(suite, c, outcome, performance.now() - t, setupSink, sink);
+      markCase(span, r);
+      put(r);
+    });
   }
 
-  if (!run.keep) await runCleanups(scope, limits, warn);
+  if (!run.keep && scope.cleanups.length > 0) await inSpan(`cleanup ${suite.workflow}`, {}, () => runCleanups(scope, limits, warn));
   if (suite.teardown) {
     const teardown = suite.teardown;
-    const o = await attempt(() => teardown(createContext(scope, new ObservationSink())), limits.phaseTimeoutMs, 'teardown');
+    const o = await inSpan(`teardown ${suite.workflow}`, {}, async (span) => {
+      const phase = await attempt(() => teardown(createContext(scope, new ObservationSink())), limits.phaseTimeoutMs, 'teardown');
+      markPhase(span, phase);
+      return phase;
+    });
     if (o.status !== 'pass') warn(`${suite.workflow}: teardown failed (${o.message})`);
   }
   return out;

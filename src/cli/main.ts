@@ -9,8 +9,10 @@ import { runCommand } from './run-command.js';
 import { mergeCommand } from './merge-command.js';
 import { compareCommand } from './compare-command.js';
 import { benchCommand } from './bench-command.js';
+import { VERSION } from '../version.js';
 
-export const VERSION = '0.1.0';
+/** The package version (read from package.json; see src/version.ts). */
+export { VERSION };
 
 export async function main(argv: string[]): Promise<ExitCodeValue> {
   result.exitCode = ExitCode.ok;
@@ -28,6 +30,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .recommendCommands()
       .strict()
       .version(VERSION)
+      .completion('completion', 'print a bash/zsh completion script (e.g. regprobe completion >> ~/.bashrc)')
       .alias('h', 'help')
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((msg, err) => {

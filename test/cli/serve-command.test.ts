@@ -82,9 +82,14 @@ t.test('prints its URL, serves /v2/, and on SIGTERM finishes an in-flight slow u
   server.signal('SIGTERM');
   await server.waitFor(/SIGTERM: finishing in-flight requests/, 10_000);
 
-  // Not accepting anymore: a fresh connection is refused while the upload still runs.
+  // Not accepting anymore: a fresh connection is not served while the upload still runs. It is
+  // refused, or reset when it raced into the accept backlog just as the listener closed.
   const late = new RegistryClient({ baseUrl: server.url, timeoutMs: 5_000 });
-  await t.rejects(late.request({ method: 'GET', path: '/v2/' }), { code: 'CONNECTION_REFUSED' }, 'new connections are refused after SIGTERM');
+  const lateError = await late.request({ method: 'GET', path: '/v2/' }).then(
+    () => undefined,
+    (err: unknown) => err as { code?: string },
+  );
+  t.ok(lateError && ['CONNECTION_REFUSED', 'RESET'].includes(lateError.code ?? ''), `new connections are not served after SIGTERM (got ${lateError?.code ?? 'an answer'})`);
   await late.close();
 
   const res = await put;

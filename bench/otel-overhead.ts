@@ -4,7 +4,8 @@
 // Each run is a child process doing a fixed number of requests; it reports req/s and the CPU time
 // the command used (load generator, registry and tracing share that process). On a busy machine
 // req/s swings with the neighbours, CPU per request much less: both are printed, as medians over
-// rounds in which the configurations alternate, with their ratio to "off".
+// rounds in which the configurations take turns (each round starts with the next one), with their
+// ratio to "off".
 // Run: npx tsx bench/otel-overhead.ts [requests per run, default 20000] [rounds, default 3] [concurrency, default 8]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   try {
     console.log(`manifest.get, concurrency ${concurrency}, ${requests} requests per run (no warm-up), ${rounds} rounds, in-process reference registry; node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`);
     for (let round = 1; round <= rounds; round++) {
-      for (const c of configs) {
+      // Each round starts with the next configuration: no configuration always runs first.
+      for (const c of [...configs.slice((round - 1) % configs.length), ...configs.slice(0, (round - 1) % configs.length)]) {
         const before = received;
         const run = await runBench(c, dir, requests, concurrency);
         figures.get(c.name)!.push(run);

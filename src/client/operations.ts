@@ -108,32 +108,9 @@ export async function uploadBlobStreamed(
  * chunks smaller than the registry's minimum are enlarged (all but the last).
  */
 export async function uploadBlobChunked(client: RegistryClient, repo: string, data: Uint8Array, chunkSize: number): Promise<BlobRef & { chunks: number }> {
-  const digest = digestOf(data);
-  const { location, res: post } = await startUpload(client, repo);
-  const min = Number(post.header('oci-chunk-min-length') ?? 0);
-  const size = Math.max(chunkSize, Number.isFinite(min) ? min : 0, 1);
-  let loc = location;
-  let offset = 0;
-  let chunks = 0;
-  while (offset < data.length) {
-    const end = Math.min(offset + size, data.length);
-    const chunk = data.subarray(offset, end);
-    const res = await client.request({
-      method: 'PATCH',
-      path: loc,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}`, 'content-length': String(chunk.length) },
-      body: chunk,
-    });
-    await ensureStatus(res, [202], `PATCH chunk ${offset}-${end - 1}`);
-    await res.dump();
-    loc = res.header('location') ?? loc;
-    offset = end;
-    chunks++;
-  }
-  const put = await client.request({ method: 'PUT', path: loc, query: { digest }, headers: { 'content-length': '0' } });
-  await ensureStatus(put, [201], 'complete chunked upload');
-  await put.dump();
-  return { digest, size: data.length, chunks };
+  // One PATCH loop for bytes and streams: pushBlobChunked re-slices a buffer without copying.
+  const { digest, size, chunks } = await pushBlobChunked(client, repo, { digest: digestOf(data), size: data.length, open: () => data }, chunkSize);
+  return { digest, size, chunks };
 }
 
 /** Cross-repository mount (end-11): true when mounted (201), false when the registry opened a session. */

@@ -13,6 +13,7 @@ import { runOpenLoop } from './drivers/open-loop.js';
 import { captureEnvironment } from './environment.js';
 import type { BenchReport, BenchSettings, LoadModel, StepResult, WorkloadResult } from './model.js';
 import type { PlanEntry } from './plan.js';
+import { stepArrivalOffsetMs, type Shard } from './shard.js';
 import { WorkloadSkip, type ExistingImage, type PreparedWorkload, type WorkloadEnv } from './workload.js';
 import { inSpan } from '../src/telemetry/spans.js';
 import { loadAttributes, markStep, markWorkload, stepName } from '../src/telemetry/bench-spans.js';
@@ -38,6 +39,11 @@ export interface BenchRunOptions {
   maxStepMs: number;
   /** Open loop: how long after the last arrival work may still start and finish. */
   drainTimeoutMs: number;
+  /**
+   * The shard this run is, when the plan is already cut to its slice (bench/shard.ts shardPlan):
+   * open-loop arrivals are then offset so that the shards' schedules interleave.
+   */
+  shard?: Shard;
   probeTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (e: BenchEvent) => void;
@@ -153,6 +159,7 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
               rec,
             );
           } else {
+            const startOffsetMs = stepArrivalOffsetMs(load, o.shard);
             await runOpenLoop(
               prepared,
               {
@@ -162,6 +169,7 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
                 ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
                 ...(entry.count !== undefined ? { count: entry.count } : {}),
                 drainTimeoutMs: o.drainTimeoutMs,
+                ...(startOffsetMs > 0 ? { startOffsetMs } : {}),
                 ...(o.signal ? { signal: o.signal } : {}),
               },
               rec,

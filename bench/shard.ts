@@ -102,6 +102,15 @@ export function arrivalOffsetMs(totalRatePerSec: number, shard: Shard): number {
   return totalRatePerSec > 0 ? (shard.index * 1000) / totalRatePerSec : 0;
 }
 
+/**
+ * The arrival offset of one step as the runner sees it: `load` is this shard's slice (shardLoad()),
+ * so the whole run's rate is N times its rate. 0 for an unsharded run or a closed loop.
+ */
+export function stepArrivalOffsetMs(load: LoadModel, shard: Shard | undefined): number {
+  if (!shard || load.kind !== 'open') return 0;
+  return arrivalOffsetMs(load.ratePerSec * shard.count, shard);
+}
+
 /** `s1of3`: a name part that keeps shards' repositories apart. */
 export function shardTag(shard: Shard): string {
   return `s${shard.index}of${shard.count}`;

@@ -17,6 +17,11 @@ export interface OpenLoopOptions {
   count?: number;
   /** After the last arrival, how long waiting arrivals may still start and in-flight ones finish. */
   drainTimeoutMs: number;
+  /**
+   * Delay of the first arrival after the step starts: a shard's place in the interleaved schedule of
+   * all shards (bench/shard.ts stepArrivalOffsetMs). Default 0.
+   */
+  startOffsetMs?: number;
   signal?: AbortSignal;
 }
 
@@ -34,15 +39,26 @@ export interface OpenLoopOutcome {
   notStarted: number;
 }
 
+/** Intended start of arrival `i`, ms after the step's start: evenly spaced at `ratePerSec`, from `offsetMs`. */
+export function intendedStartMs(i: number, ratePerSec: number, offsetMs = 0): number {
+  return offsetMs + (i * 1000) / ratePerSec;
+}
+
+/** How many arrivals are due `elapsedMs` after the step's start (those whose intended start has come). */
+export function arrivalsDue(elapsedMs: number, ratePerSec: number, offsetMs = 0): number {
+  if (elapsedMs < offsetMs) return 0;
+  return Math.floor(((elapsedMs - offsetMs) * ratePerSec) / 1000) + 1;
+}
+
 export async function runOpenLoop(w: PreparedWorkload, opts: OpenLoopOptions, rec: StepRecorder): Promise<OpenLoopOutcome> {
   if (!(opts.ratePerSec > 0)) throw new TypeError('open loop: rate must be > 0');
   if (opts.durationMs === undefined && opts.count === undefined) throw new TypeError('open loop: give durationMs or count');
-  const interval = 1000 / opts.ratePerSec;
+  const offset = Math.max(0, opts.startOffsetMs ?? 0);
   const warmupArrivals = Math.ceil((Math.max(0, opts.warmupMs) * opts.ratePerSec) / 1000);
   const measuredArrivals = opts.count ?? Math.round((opts.durationMs! * opts.ratePerSec) / 1000);
   const total = warmupArrivals + measuredArrivals;
   const t0 = performance.now();
-  const intended = (i: number) => t0 + i * interval;
+  const intended = (i: number) => t0 + intendedStartMs(i, opts.ratePerSec, offset);
   const lastArrival = intended(Math.max(0, total - 1));
   const drainDeadline = lastArrival + opts.drainTimeoutMs;
   rec.setArrivals(measuredArrivals);
@@ -92,7 +108,7 @@ export async function runOpenLoop(w: PreparedWorkload, opts: OpenLoopOptions, re
     while (next < total && !opts.signal?.aborted) {
       const now = performance.now();
       if (now > drainDeadline) break;
-      const due = Math.min(total, Math.floor((now - t0) / interval) + 1);
+      const due = Math.min(total, arrivalsDue(now - t0, opts.ratePerSec, offset));
       while (next < due && inFlight < opts.maxInFlight) launch(next++);
       if (next >= total) break;
       let timer: NodeJS.Timeout | undefined;
@@ -119,7 +135,7 @@ export async function runOpenLoop(w: PreparedWorkload, opts: OpenLoopOptions, re
   if (notStarted) rec.count('not-started', notStarted);
   await Promise.all([...running]);
   feeder?.stop();
-  if (!rec.started) rec.start(t0 + warmupArrivals * interval);
+  if (!rec.started) rec.start(intended(warmupArrivals));
   return { arrivals: measuredArrivals, notStarted };
 }
 

@@ -305,6 +305,7 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target): Promis
       settings: s.settings,
       maxStepMs: maxDuration + 60_000,
       drainTimeoutMs: Math.max(10_000, s.target.timeoutMs),
+      ...(s.shard ? { shard: s.shard } : {}),
       probeTimeoutMs: s.target.timeoutMs,
       signal: abort.signal,
       ...(s.quiet ? {} : { onProgress: benchProgress(process.stderr, useColor(process.stderr)) }),

@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { RegistryClient } from '../src/client/registry-client.js';
 import { createLoadDispatcher } from '../src/client/load-dispatcher.js';
 import { ACCEPT_MANIFESTS, readBlob } from '../src/client/operations.js';
@@ -84,8 +85,10 @@ process.on('SIGTERM', stop); process.on('SIGINT', stop);`;
 interface Figures {
   reqPerSec: number;
   mbPerSec: number;
-  /** Load generator CPU (user + system) per request, µs: what the tool itself costs. */
+  /** Load generator CPU (user + system, all threads) per request, µs: what the tool itself costs. */
   cpuUsPerReq: number;
+  /** regprobe only: time its main thread (the one reading sockets) was busy per request, µs. */
+  mainUsPerReq?: number;
 }
 
 /** wrk's Requests/sec; MB/s from requests x body size (wrk's Transfer/sec also counts headers). */
@@ -108,13 +111,15 @@ async function wrk(shape: Shape, url: string, bodyBytes: number, headers: string
 async function regprobe(shape: Shape, w: PreparedWorkload): Promise<Figures> {
   const rec = new StepRecorder({ kind: 'closed', concurrency: shape.connections }, 1000);
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   await runClosedLoop(w, { concurrency: shape.connections, warmupMs: 1000, durationMs: shape.durationS * 1000, maxMs: (shape.durationS + 120) * 1000 }, rec);
   const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
   const s = rec.finish();
   if (s.errors) throw new Error(`regprobe saw ${s.errors} errors: ${JSON.stringify(s.errorDetail)}`);
-  // CPU over warm-up + window, per request in both (close enough: warm-up runs at the same pace).
-  const perReq = (cpu.user + cpu.system) / (s.ok * (1 + 1000 / (shape.durationS * 1000)));
-  return { reqPerSec: s.opsPerSec, mbPerSec: s.bytesPerSec / 1e6, cpuUsPerReq: perReq };
+  // Over warm-up + window, per request in both (close enough: warm-up runs at the same pace).
+  const requests = s.ok * (1 + 1000 / (shape.durationS * 1000));
+  return { reqPerSec: s.opsPerSec, mbPerSec: s.bytesPerSec / 1e6, cpuUsPerReq: (cpu.user + cpu.system) / requests, mainUsPerReq: (elu.active * 1000) / requests };
 }
 
 function median(xs: number[]): number {
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
       }
       console.log(`round ${r + 1} (load ${loadavg()[0]!.toFixed(1)}): ${Object.entries(results).map(([k, v]) => `${k} ${v.at(-1)!.reqPerSec.toFixed(0)} req/s ${v.at(-1)!.mbPerSec.toFixed(0)} MB/s ${v.at(-1)!.cpuUsPerReq.toFixed(0)} µs CPU/req`).join('; ')}`);
     }
-    const med = (k: string, f: keyof Figures) => median(results[k]!.map((x) => x[f]));
+    const med = (k: string, f: keyof Figures) => median(results[k]!.map((x) => x[f] ?? NaN));
     console.log('');
     console.log('shape                        wrk              regprobe         ratio   target');
     const line = (name: string, w: number, p: number, unit: string, target: number) =>
@@ -176,7 +181,9 @@ async function main(): Promise<void> {
     console.log(`load generator CPU per request (median): manifest wrk ${med('wrk manifest', 'cpuUsPerReq').toFixed(0)} µs, regprobe ${med('regprobe manifest', 'cpuUsPerReq').toFixed(0)} µs`);
     for (const b of BLOBS) {
       const ms = (k: string) => (med(k, 'cpuUsPerReq') / 1000).toFixed(1);
+      const main = (k: string) => (med(k, 'mainUsPerReq') / 1000).toFixed(1);
       console.log(`  64 MiB blob, ${b.connections} conn: wrk ${ms(`wrk blob c${b.connections}`)} ms, regprobe ${ms(`regprobe blob c${b.connections}`)} ms (${ms(`regprobe blob c${b.connections} (no hash)`)} ms without hashing)`);
+      console.log(`    regprobe's main thread busy per blob: ${main(`regprobe blob c${b.connections}`)} ms verified (hashing runs on worker threads), ${main(`regprobe blob c${b.connections} (no hash)`)} ms without hashing`);
     }
     console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on this machine compete for its ${cpus().length} cores)`);
   } finally {

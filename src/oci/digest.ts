@@ -63,6 +63,8 @@ export class Digester {
   get size(): number {
     return this.bytes;
   }
+  /** Nothing to release: the hash state goes with the object. */
+  abort(): void {}
   /** Finalizes; call once. */
   digest(): string {
     return `${this.algorithm}:${this.hash.digest('hex')}`;

@@ -275,6 +275,9 @@ function mergeStep(steps: readonly StepResult[]): StepResult {
   const counters: Record<string, number> = {};
   for (const s of steps) addCounts(counters, s.counters);
   if (Object.keys(counters).length > 0) out.counters = counters;
+  // Why nothing was measured holds for the merge only when no shard measured anything either.
+  const notes = [...new Set(steps.flatMap((s) => s.notes ?? []))];
+  if (out.operations === 0 && notes.length > 0) out.notes = notes;
   return out;
 }
 

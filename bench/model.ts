@@ -62,6 +62,12 @@ export interface StepResult {
   arrivals?: number;
   /** Legal alternatives the registry chose and other tallies, e.g. `mounted`, `mount-fallback`, `range-ignored`. */
   counters?: Record<string, number>;
+  /**
+   * Why the step's figures are missing, one line each: a step with no measured operation (all of
+   * them outlasted the measured window, or the run was interrupted) says why here, so that its zeros
+   * are not read as measurements. Absent when there is nothing to say, and in older reports.
+   */
+  notes?: string[];
 }
 
 export interface WorkloadResult {

@@ -179,6 +179,10 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
           clearInterval(ticker);
         }
         const finished = rec.finish();
+        if (finished.operations === 0) {
+          const window = { warmupMs: entry.warmupMs, maxStepMs: o.maxStepMs, interrupted: o.signal?.aborted === true };
+          finished.notes = [emptyStepNote(load, { ...window, ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}) })];
+        }
         markStep(span, finished);
         return finished;
       });
@@ -189,6 +193,38 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
     await prepared.close?.();
   }
   return { ...base, steps };
+}
+
+/** `500 ms`, `5 s`, `2.5 min`. */
+function spanText(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
+  return `${Number((ms / 60_000).toFixed(1))} min`;
+}
+
+export interface StepWindow {
+  warmupMs: number;
+  /** The measured window; absent when the step is bounded by a count. */
+  durationMs?: number;
+  /** The hard limit of the step (count mode ends there). */
+  maxStepMs: number;
+  interrupted: boolean;
+}
+
+/**
+ * Why a step measured no operation, for its notes. Closed loop: an operation is recorded when it
+ * starts inside the measured window, however late it ends; so none means every worker was still
+ * busy with work begun before the window (a warm-up operation, or preparing its input) until the
+ * window closed. Open loop: every arrival scheduled in the window is recorded (done, failed or not
+ * started), so none means no arrival fell in the window.
+ */
+export function emptyStepNote(load: LoadModel, w: StepWindow): string {
+  if (w.interrupted) return 'interrupted before any operation was measured';
+  const window = w.durationMs !== undefined ? `the ${spanText(w.durationMs)} measured window` : `the step's time limit of ${spanText(w.maxStepMs)}`;
+  if (load.kind === 'open') return `no arrival was scheduled within ${window} at ${load.ratePerSec}/s; lengthen --duration, raise --rate or use --count`;
+  const before = w.warmupMs > 0 ? `work begun in the ${spanText(w.warmupMs)} warm-up (an operation, or preparing its input)` : 'preparing its input';
+  const hint = w.durationMs !== undefined ? 'lengthen --duration or use --count' : 'shorten --warmup or use a smaller --size';
+  return `no operation started within ${window}: every worker was still busy with ${before}; ${hint}`;
 }
 
 function oneLine(err: unknown): string {

@@ -150,6 +150,12 @@ function summaryTable(r: BenchReport): string {
       continue;
     }
     for (const s of w.steps) {
+      if (s.operations === 0) {
+        // Zeros of a step that measured nothing are no figures: the row says why instead.
+        const why = s.notes?.length ? `: ${s.notes.join('; ')}` : '';
+        rows.push(`<tr><td class="name">${html(workloadLabel(w))}</td><td class="name">${html(loadLabel(s.load))}</td><td class="name" colspan="9"><span class="note">${html(`no operation measured${why}`)}</span></td></tr>`);
+        continue;
+      }
       const l = s.latency;
       rows.push(
         `<tr><td class="name">${html(workloadLabel(w))}</td><td class="name">${html(loadLabel(s.load))}</td><td>${formatRate(s.opsPerSec)}</td><td>${formatMBps(s.bytesPerSec)}</td>` +
@@ -164,6 +170,11 @@ function summaryTable(r: BenchReport): string {
     rows.join('') +
     '</tbody></table>'
   );
+}
+
+function stepNotes(w: WorkloadResult): string {
+  const lines = w.steps.flatMap((s) => (s.notes ?? []).map((n) => `<li class="note">${html(`${loadLabel(s.load)}: ${n}`)}</li>`));
+  return lines.length ? `<ul class="notes">${lines.join('')}</ul>` : '';
 }
 
 function errorDetails(w: WorkloadResult): string {
@@ -205,6 +216,7 @@ export function renderBenchHtml(r: BenchReport): string {
       body.push(`<p class="${w.error ? 'fail' : 'note'}">${html(w.error ? `failed: ${w.error}` : `skipped: ${w.skipped ?? ''}`)}</p>`);
     } else {
       body.push(`<div class="charts">${latencyChart(w)}${throughputChart(w)}</div>`);
+      body.push(stepNotes(w));
       body.push(errorDetails(w));
     }
     body.push('</section>');

@@ -82,6 +82,7 @@ function shapeProblem(doc: Record<string, unknown>): string | undefined {
       for (const f of LATENCY_NUMBERS) if (typeof latency[f] !== 'number') return `${where}: latency.${f} is not a number`;
       if (!isObject(s['errorDetail'])) return `${where} has no errorDetail`;
       if (!Array.isArray(s['timeline'])) return `${where} has no timeline`;
+      if (s['notes'] !== undefined && !(Array.isArray(s['notes']) && s['notes'].every((n) => typeof n === 'string'))) return `${where}: notes is not a list of strings`;
       for (const h of ['histogram', 'ttfbHistogram']) {
         if (h === 'ttfbHistogram' && s[h] === undefined) continue;
         if (typeof s[h] !== 'string') return `${where}: ${h} is not a string`;

@@ -55,6 +55,10 @@ export function benchProgress(out: ProgressStream, color: boolean): (e: BenchEve
       case 'step-end': {
         clear();
         const s = e.step;
+        if (s.operations === 0) {
+          out.write(`  ${e.key} ${load(s.load)}: ${p.yellow(`no operation measured${s.notes?.length ? `: ${s.notes.join('; ')}` : ''}`)}\n`);
+          break;
+        }
         const errs = s.errors ? p.red(`${s.errors} errors`) : '0 errors';
         out.write(`  ${e.key} ${load(s.load)}: ${formatRate(s.opsPerSec)} ops/s, ${formatMBps(s.bytesPerSec)} MB/s, p99 ${formatMs(s.latency.p99)} ms, ${errs}\n`);
         break;

@@ -1,6 +1,6 @@
 // The console view of a benchmark report: one row per workload and load step (throughput, goodput,
-// latency percentiles, errors), skipped workloads with their reason, error details, cleanup; and the
-// --list view of workloads and profiles.
+// latency percentiles, errors), skipped workloads with their reason, steps that measured nothing with
+// theirs, error details, cleanup; and the --list view of workloads and profiles.
 import Table from 'cli-table3';
 import type { BenchReport, ErrorCounts, StepResult } from '../../bench/model.js';
 import { paint, type Paint } from './ansi.js';
@@ -75,7 +75,10 @@ export function renderBenchTable(report: BenchReport, opts: BenchTableOptions): 
       continue;
     }
     for (const s of w.steps) {
-      table.push([key, loadText(s), formatRate(s.opsPerSec), formatMBps(s.bytesPerSec), formatMs(s.latency.p50), formatMs(s.latency.p90), formatMs(s.latency.p99), formatMs(s.latency.max), errorText(s, p)]);
+      // No operation measured: its zeros are no figures, so the row says so instead of showing them.
+      if (s.operations === 0) table.push([key, loadText(s), { colSpan: 7, hAlign: 'left', content: p.yellow(`no operation measured${s.notes?.length ? ' (see Details)' : ''}`) }]);
+      else table.push([key, loadText(s), formatRate(s.opsPerSec), formatMBps(s.bytesPerSec), formatMs(s.latency.p50), formatMs(s.latency.p90), formatMs(s.latency.p99), formatMs(s.latency.max), errorText(s, p)]);
+      for (const n of s.notes ?? []) notes.push(p.yellow(`${key} ${loadText(s)}: ${n}`));
       if (s.errors) {
         notes.push(`${key} ${loadText(s)}: ${errorBreakdown(s.errorDetail)}`);
         for (const line of s.errorDetail.samples ?? []) notes.push(`    ${line}`);

@@ -212,8 +212,13 @@ export function checkThresholds(thresholds: readonly Threshold[], reports: Reado
         throw new GateSpecError(`--threshold '${th.text}': ${selectorText(th)} has no step @${th.step!.kind === 'closed' ? `c=${th.step!.concurrency}` : `rate=${th.step!.ratePerSec}/s`} in ${source} (steps: ${listSome(have)})`);
       }
       for (const { w, s } of steps) {
-        const v = measure(th, s);
         out.checks++;
+        if (s.operations === 0) {
+          // Its zeros would pass a latency or error limit and fail a throughput one, all for nothing.
+          out.failures.push(`${who} ${workloadLabel(w)} ${loadLabel(s.load)}: no data (no operation measured${s.notes?.length ? `: ${s.notes.join('; ')}` : ''}), so '${th.text}' cannot hold`);
+          continue;
+        }
+        const v = measure(th, s);
         const line = `${who} ${workloadLabel(w)} ${loadLabel(s.load)}: ${th.metric} ${show(th, v)}, limit ${th.op} ${show(th, th.value)}`;
         (holds(th, v) ? out.passed : out.failures).push(line);
       }
@@ -233,6 +238,12 @@ export function checkRegressions(c: BenchComparison, max: number, out: GateOutco
       if (!a || 'skipped' in a) continue;
       if (!b || 'skipped' in b) {
         out.notes.push(`${who}: ${b ? `did not run (${b.skipped})` : 'not in this report'}, not checked for regressions`);
+        continue;
+      }
+      // A step that measured nothing is no 100% drop: there is nothing to compare.
+      const empty = a.operations === 0 ? { label: c.columns[0]!.label, cell: a } : b.operations === 0 ? { label: c.columns[i]!.label, cell: b } : undefined;
+      if (empty) {
+        out.notes.push(`${who}: no data in ${empty.label} (no operation measured${empty.cell.notes?.length ? `: ${empty.cell.notes.join('; ')}` : ''}), not checked for regressions`);
         continue;
       }
       if (a.p99 > 0) {

@@ -49,7 +49,7 @@ function benchBody(c: BenchComparison, opts: CompareHtmlOptions): string {
       color: colorOf(i),
       values: measured.map((r) => {
         const cell = r.cells[i];
-        return isCell(cell) ? m.value(cell) / (m.name === 'MB/s' ? 1e6 : 1) : undefined;
+        return isCell(cell) && cell.operations > 0 ? m.value(cell) / (m.name === 'MB/s' ? 1e6 : 1) : undefined;
       }),
     }));
     if (m.name === 'MB/s' && series.every((s) => s.values.every((v) => !v))) continue;

@@ -33,7 +33,9 @@ export interface BenchCell {
   max: number;
   mean: number;
   errors: number;
+  /** 0: the step measured nothing, its figures are no data (`notes` may say why). */
   operations: number;
+  notes?: string[];
 }
 
 export interface BenchRow {
@@ -105,6 +107,7 @@ export function cellOf(s: StepResult): BenchCell {
     mean: l.mean,
     errors: s.errors,
     operations: s.operations,
+    ...(s.notes?.length ? { notes: s.notes } : {}),
   };
 }
 

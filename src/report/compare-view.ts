@@ -12,20 +12,26 @@ export interface MetricColumn {
   better: 'higher' | 'lower' | 'none';
 }
 
-/** Latency of a step with no measured operation is not 0 ms: it is unknown. */
-const latency = (name: string, get: (c: BenchCell) => number): MetricColumn => ({
+/** How a step that measured no operation reads: its ops/s cell, and every ratio against it. */
+export const NO_DATA = 'no data';
+
+/**
+ * A step with no measured operation has no figures: its 0 ops/s is not a throughput nor its 0 ms a
+ * latency. The first column says so, the others show '-'.
+ */
+const measured = (name: string, get: (c: BenchCell) => number, format: (n: number, c: BenchCell) => string, better: MetricColumn['better'], empty = '-'): MetricColumn => ({
   name,
   value: get,
-  format: (c) => (c.operations > 0 ? formatMs(get(c)) : '-'),
-  better: 'lower',
+  format: (c) => (c.operations > 0 ? format(get(c), c) : empty),
+  better,
 });
 
 export const BENCH_METRICS: readonly MetricColumn[] = [
-  { name: 'ops/s', value: (c) => c.opsPerSec, format: (c) => formatRate(c.opsPerSec), better: 'higher' },
-  { name: 'MB/s', value: (c) => c.bytesPerSec, format: (c) => formatMBps(c.bytesPerSec), better: 'higher' },
-  latency('p50 ms', (c) => c.p50),
-  latency('p99 ms', (c) => c.p99),
-  { name: 'errors', value: (c) => c.errors, format: (c) => formatErrors(c.errors, c.operations), better: 'none' },
+  measured('ops/s', (c) => c.opsPerSec, formatRate, 'higher', NO_DATA),
+  measured('MB/s', (c) => c.bytesPerSec, formatMBps, 'higher'),
+  measured('p50 ms', (c) => c.p50, formatMs, 'lower'),
+  measured('p99 ms', (c) => c.p99, formatMs, 'lower'),
+  measured('errors', (c) => c.errors, (n, c) => formatErrors(n, c.operations), 'none'),
 ];
 
 export type Tone = 'better' | 'worse' | 'same';
@@ -38,9 +44,12 @@ export function tone(m: MetricColumn, a: number, b: number, noise: number): Tone
   return (change > 0) === (m.better === 'higher') ? 'better' : 'worse';
 }
 
-/** The ratio cell of B against A: its text ('' when either side has no figure) and how it reads. */
+/**
+ * The ratio cell of B against A: its text and how it reads. Either side without a measured operation
+ * has no figure to divide: 'no data', never a 0x or a 100% drop.
+ */
 export function ratioCell(m: MetricColumn, a: BenchCell, b: BenchCell, noise: number): { text: string; tone: Tone } {
-  if (m.better === 'lower' && (a.operations === 0 || b.operations === 0)) return { text: '', tone: 'same' };
+  if (a.operations === 0 || b.operations === 0) return { text: NO_DATA, tone: 'same' };
   return { text: formatRatio(m.value(a), m.value(b)), tone: tone(m, m.value(a), m.value(b), noise) };
 }
 

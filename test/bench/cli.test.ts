@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 import { WORKLOADS } from '../../bench/workloads/index.js';
 import { parseBenchReport } from '../../src/report/bench-load.js';
 import { parseDuration, parseRate } from '../../src/cli/bench-command.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { startReferenceServer } from '../../reference-server/server.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 import { parseBenchReport } from '../../src/report/bench-load.js';
 import { runMerge } from '../../src/cli/merge-command.js';
 import type { BenchReport } from '../../bench/model.js';

@@ -13,7 +13,7 @@ import { parseConformanceReport } from '../../src/report/conformance-load.js';
 import { parseBenchReport } from '../../src/report/bench-load.js';
 import type { ConformanceReport } from '../../src/conformance/model.js';
 import { sampleReport } from '../helpers/sample-conformance-report.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 import { BASIC_PASSWORD, BASIC_USER, BROKEN_SERVER_HEADER, closedPort, selfSignedCert, startBrokenTarget } from '../helpers/broken-targets.js';
 
 const DEFAULTS: ConformanceArgs = {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 import { sampleReport } from '../helpers/bench-report.js';
 import { parseBenchReport } from '../../src/report/bench-load.js';
 import { runMerge } from '../../src/cli/merge-command.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 
 // testcontainers also looks at these when DOCKER_HOST does not answer.
 const OTHER_SOCKETS = ['/var/run/docker.sock', `/run/user/${process.getuid?.() ?? 0}/docker.sock`];

@@ -96,12 +96,23 @@ export function spawnCli(args: string[], opts: SpawnOptions = {}): CliChild {
   };
 }
 
-/** Runs `regprobe <args>` to completion; SIGKILLs it after `timeoutMs`. */
+/**
+ * Runs `regprobe <args>` to completion, with NO_COLOR=1 unless `env` says otherwise. A run still going
+ * after `timeoutMs` (default 120 s) is SIGKILLed and rejects with the end of its output, so that a
+ * hang fails the test saying so rather than as an exit code of null.
+ */
 export async function runCli(args: string[], opts: SpawnOptions & { timeoutMs?: number } = {}): Promise<CliExit> {
-  const child = spawnCli(args, opts);
-  const timer = setTimeout(() => child.signal('SIGKILL'), opts.timeoutMs ?? 60_000);
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const child = spawnCli(args, { ...opts, env: { NO_COLOR: '1', ...opts.env } });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.signal('SIGKILL');
+  }, timeoutMs);
   try {
-    return await child.exited;
+    const r = await child.exited;
+    if (timedOut) throw new Error(`regprobe ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${r.stdout.slice(-2000)} stderr: ${r.stderr.slice(-2000)}`);
+    return r;
   } finally {
     clearTimeout(timer);
   }

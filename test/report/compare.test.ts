@@ -16,7 +16,7 @@ import { renderCompareMarkdown } from '../../src/report/compare-markdown.js';
 import { renderCompareTable } from '../../src/report/compare-table.js';
 import { runCompare } from '../../src/cli/compare-command.js';
 import { CliError } from '../../src/cli/exit.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli-child.js';
 import { main } from '../../src/cli/main.js';
 
 t.test('threshold grammar', async (t) => {

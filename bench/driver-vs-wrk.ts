@@ -5,7 +5,7 @@
 // Targets: regprobe >= 0.8x wrk's req/s (manifest) and >= 0.9x wrk's MB/s (blob).
 //
 // Run: npx tsx bench/driver-vs-wrk.ts [--duration 5] [--rounds 3] [--connections 16]
-//        [--blob-connections 1,4] [--blob-duration 10] [--threads 1]
+//        [--blob-connections 1,4] [--blob-duration 10] [--threads 1] [--no-pin]
 // A 64 MiB GET takes long: the blob shape uses fewer connections and a longer window, so each
 // measurement completes enough requests to mean something (both tools count completed requests).
 //
@@ -41,6 +41,9 @@ const { values: opts } = parseArgs({
     'blob-connections': { type: 'string', default: '1,4' },
     'blob-duration': { type: 'string', default: '10' },
     threads: { type: 'string', default: '1' },
+    // Pin the server to CPU 0 and the load generators to the others, so both tools get the same
+    // cores and the server never shares one with them (steadier figures on a small machine).
+    pin: { type: 'boolean', default: true },
   },
 });
 const durationS = Number(opts.duration);
@@ -49,6 +52,12 @@ const connections = Number(opts.connections);
 const threads = Number(opts.threads);
 const blobConnections = opts['blob-connections']!.split(',').map(Number);
 const blobDurationS = Number(opts['blob-duration']);
+const cores = cpus().length;
+const pinned = opts.pin && cores >= 2;
+const serverCpus = '0';
+const loadCpus = cores > 2 ? `1-${cores - 1}` : '1';
+/** Runs `cmd args` on the load generators' CPUs when pinning. */
+const onLoadCpus = (cmd: string): string => (pinned ? `taskset -c ${loadCpus} ${cmd}` : cmd);
 
 interface Shape {
   connections: number;
@@ -65,7 +74,9 @@ const s = await startReferenceServer({ port: 0 });
 process.stdout.write(s.url + '\\n');
 const stop = () => s.close().then(() => process.exit(0));
 process.on('SIGTERM', stop); process.on('SIGINT', stop);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+  const [cmd, ...args] = pinned ? ['taskset', '-c', serverCpus, ...node] : node;
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('the reference registry did not start within 30 s')), 30_000);
@@ -96,7 +107,7 @@ async function wrk(shape: Shape, url: string, bodyBytes: number, headers: string
   const args = [`-t${Math.min(threads, shape.connections)}`, `-c${shape.connections}`, `-d${shape.durationS}s`, '--timeout', '60s', ...headers.flatMap((h) => ['-H', h]), url];
   // bash's `time` reports the CPU wrk used (user and system seconds) on stderr.
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const { stdout, stderr } = await run('bash', ['-c', `TIMEFORMAT='%U %S'; time wrk ${quoted}`], { timeout: (shape.durationS + 60) * 1000 });
+  const { stdout, stderr } = await run('bash', ['-c', `TIMEFORMAT='%U %S'; time ${onLoadCpus('wrk')} ${quoted}`], { timeout: (shape.durationS + 60) * 1000 });
   const cpu = /([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   if (!m) throw new Error(`cannot read wrk's output:\n${stdout}`);
@@ -133,6 +144,12 @@ async function main(): Promise<void> {
     // wrk --version exits 1 after printing its version.
     if (err.code === 'ENOENT') throw new Error('wrk is not installed (apt-get install wrk)');
   });
+  if (pinned) {
+    // This process (all its threads; workers started later inherit it) runs where wrk runs.
+    await run('taskset', ['-a', '-p', '-c', loadCpus, String(process.pid)]).catch(() => {
+      throw new Error('taskset failed (util-linux); run with --no-pin');
+    });
+  }
   const { url, child } = await startServerProcess();
   const dispatcher = createLoadDispatcher({});
   const client = new RegistryClient({ baseUrl: url, timeoutMs: 60_000 }, dispatcher);
@@ -153,7 +170,7 @@ async function main(): Promise<void> {
     const blobUrl = `${base}/v2/driver-vs-wrk/image/blobs/${blobDigest}`;
     const manifestBytes = img.manifest.length;
 
-    console.log(`driver vs wrk: manifest ${connections} connections x ${durationS} s, 64 MiB blob ${blobConnections.join(' and ')} connections x ${blobDurationS} s, wrk -t${threads}, ${rounds} rounds; server ${url} in its own process`);
+    console.log(`driver vs wrk: manifest ${connections} connections x ${durationS} s, 64 MiB blob ${blobConnections.join(' and ')} connections x ${blobDurationS} s, wrk -t${threads}, ${rounds} rounds; server ${url} in its own process${pinned ? `, pinned to CPU ${serverCpus}; wrk and regprobe on CPU ${loadCpus}` : ''}`);
     console.log(`machine: ${cpus()[0]?.model.trim()} x${cpus().length}, Node ${process.version}`);
     const results: Record<string, Figures[]> = {};
     const add = (k: string, f: Figures) => (results[k] ??= []).push(f);

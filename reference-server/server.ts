@@ -9,6 +9,7 @@ import type { RequestAuthorizer } from './auth/types.js';
 import { createRouter } from './http/router.js';
 import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
 import type { RequestTracing } from './telemetry.js';
+import { keepFreedHeapMemory } from '../src/runtime/allocator.js';
 import { FsStorage, type RecoveryReport } from './storage/index.js';
 
 export { makeLogger, type ServerLogger, type LogFormat, type RequestLogEntry } from './logger.js';
@@ -58,6 +59,8 @@ export interface ReferenceServer {
 export const DEFAULT_MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 
 export async function startReferenceServer(opts: ReferenceServerOptions = {}): Promise<ReferenceServer> {
+  // Uploads and pulls stream through 64 KiB socket buffers: see allocator.ts.
+  keepFreedHeapMemory();
   const host = opts.host ?? '127.0.0.1';
   const logger = opts.logger ?? silentLogger;
   const ownsDir = opts.storageDir === undefined;

@@ -6,8 +6,8 @@ import { TokenClient, type TokenCredentials } from '../../src/auth/token-client.
 import { TokenEndpointClient } from '../../src/client/token-endpoint.js';
 import { makeArtifact, pushManifestWithBlobs } from '../../src/conformance/fixtures.js';
 import { MediaType } from '../../src/oci/media-types.js';
-import { bool, num, str, WorkloadSkip, type Params, type WorkloadDefinition, type WorkloadEnv } from '../workload.js';
-import { makeImageContent, pushImage, readImage, repoName, uid } from './common.js';
+import { bool, num, str, WorkloadSkip, type OpProbe, type Params, type WorkloadDefinition, type WorkloadEnv } from '../workload.js';
+import { makeImageContent, pushImage, readImage, repoName, uid, type ReadImage } from './common.js';
 
 const pingWorkload: WorkloadDefinition = {
   id: 'ping',
@@ -67,48 +67,36 @@ function byParam(params: Params): 'tag' | 'digest' {
   return by;
 }
 
-const manifestGet: WorkloadDefinition = {
-  id: 'manifest.get',
-  title: 'GET a manifest by tag or digest, its bytes checked against the digest',
-  family: 'api',
-  writes: false,
-  defaults: { by: 'tag' },
-  paramHelp: { by: 'tag or digest' },
-  label: (p) => `by-${String(p.by)}`,
-  async setup(env, params) {
-    const img = await readImage(env, 'manifest', [1024]);
-    const ref = byParam(params) === 'tag' ? img.tag : img.digest;
-    return {
-      run: async (_in, probe) => {
-        const m = await fetchManifestVerified(env.client, img.repo, ref);
-        probe.ttfbMs = m.ttfbMs;
-        probe.bytes = m.bytes.length;
-      },
-    };
-  },
-};
+/** manifest.get and manifest.head: one manifest read by tag or by digest; `read` is the operation. */
+function manifestRead(id: string, title: string, read: (env: WorkloadEnv, img: ReadImage, ref: string, probe: OpProbe) => Promise<void>): WorkloadDefinition {
+  return {
+    id,
+    title,
+    family: 'api',
+    writes: false,
+    defaults: { by: 'tag' },
+    paramHelp: { by: 'tag or digest' },
+    label: (p) => `by-${String(p.by)}`,
+    async setup(env, params) {
+      const img = await readImage(env, 'manifest', [1024]);
+      const ref = byParam(params) === 'tag' ? img.tag : img.digest;
+      return { run: (_in, probe) => read(env, img, ref, probe) };
+    },
+  };
+}
 
-const manifestHead: WorkloadDefinition = {
-  id: 'manifest.head',
-  title: 'HEAD a manifest by tag or digest (what clients do to check for updates)',
-  family: 'api',
-  writes: false,
-  defaults: { by: 'tag' },
-  paramHelp: { by: 'tag or digest' },
-  label: (p) => `by-${String(p.by)}`,
-  async setup(env, params) {
-    const img = await readImage(env, 'manifest', [1024]);
-    const ref = byParam(params) === 'tag' ? img.tag : img.digest;
-    return {
-      run: async (_in, probe) => {
-        const h = await headManifest(env.client, img.repo, ref);
-        probe.ttfbMs = h.ttfbMs;
-        // A HEAD that announces another digest than the manifest has is a mismatch a client would act on.
-        if (h.digest && h.digest !== img.digest) throw new DigestMismatchError(`HEAD /v2/${img.repo}/manifests/${ref}`, img.digest, h.digest);
-      },
-    };
-  },
-};
+const manifestGet = manifestRead('manifest.get', 'GET a manifest by tag or digest, its bytes checked against the digest', async (env, img, ref, probe) => {
+  const m = await fetchManifestVerified(env.client, img.repo, ref);
+  probe.ttfbMs = m.ttfbMs;
+  probe.bytes = m.bytes.length;
+});
+
+const manifestHead = manifestRead('manifest.head', 'HEAD a manifest by tag or digest (what clients do to check for updates)', async (env, img, ref, probe) => {
+  const h = await headManifest(env.client, img.repo, ref);
+  probe.ttfbMs = h.ttfbMs;
+  // A HEAD that announces another digest than the manifest has is a mismatch a client would act on.
+  if (h.digest && h.digest !== img.digest) throw new DigestMismatchError(`HEAD /v2/${img.repo}/manifests/${ref}`, img.digest, h.digest);
+});
 
 /** Tags a manifest `count` times (concurrently, bounded) for the tag-list workload. */
 async function seedTags(env: WorkloadEnv, repo: string, count: number): Promise<void> {

@@ -2,6 +2,7 @@
 // per-origin cap (the drivers bound concurrency themselves), and an optional request-rate ceiling
 // (--max-rps) applied to every HTTP request, so a benchmark cannot exceed what the user allowed.
 import { Agent, type Dispatcher } from 'undici';
+import { keepFreedHeapMemory } from '../runtime/allocator.js';
 
 export interface LoadDispatcherOptions {
   insecure?: boolean;
@@ -32,6 +33,8 @@ export class RequestPacer {
 }
 
 export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatcher {
+  // A load generator reads bodies as fast as the registry sends them: see allocator.ts.
+  keepFreedHeapMemory();
   const agent = new Agent({
     ...(opts.connections !== undefined ? { connections: opts.connections } : {}),
     keepAliveTimeout: 30_000,

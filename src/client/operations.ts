@@ -2,8 +2,8 @@
 // the measured work): the ways to upload a blob, and putting and fetching manifests.
 import type { Readable } from 'node:stream';
 import type { RegistryClient, RegistryResponse, RequestBody } from './registry-client.js';
-import { Digester, digestOf, type DigestAlgorithm } from '../oci/digest.js';
-import { digestPool, OFF_THREAD_MIN_BYTES, type StreamDigester } from '../oci/digest-pool.js';
+import { digestOf, type DigestAlgorithm } from '../oci/digest.js';
+import { streamDigester } from '../oci/digest-pool.js';
 
 /** An operation got an answer the protocol does not allow; carries the exchange for messages. */
 export class OperationError extends Error {
@@ -296,11 +296,6 @@ export interface BlobRead {
  * may be 206 (part) or 200 (whole blob: the registry ignored Range, which is allowed); a 200 body is
  * verified, a 206 part is checked by length, and against `expect` (the bytes of that range) if given.
  */
-/** Large bodies are hashed on a worker thread, so the thread reading sockets keeps reading. */
-function blobDigester(alg: DigestAlgorithm, contentLength: number): StreamDigester {
-  return contentLength >= OFF_THREAD_MIN_BYTES ? digestPool().digester(alg) : new Digester(alg);
-}
-
 export async function readBlob(
   client: RegistryClient,
   repo: string,
@@ -317,7 +312,7 @@ export async function readBlob(
   await ensureStatus(res, opts.range ? [200, 206] : [200], 'blob GET');
   const verify = (opts.verify ?? true) && res.status === 200;
   const alg = digest.slice(0, digest.indexOf(':'));
-  const hasher = verify && (alg === 'sha256' || alg === 'sha512') ? blobDigester(alg, Number(res.header('content-length'))) : undefined;
+  const hasher = verify && (alg === 'sha256' || alg === 'sha512') ? streamDigester(alg, Number(res.header('content-length'))) : undefined;
   // A 206 part is compared with the bytes expected at that offset, when the caller knows them.
   const expect = res.status === 206 ? opts.expect : undefined;
   let n = 0;

@@ -161,10 +161,11 @@ export class RegistryClient {
   async request(opts: RequestOptions): Promise<RegistryResponse> {
     const method = opts.method.toUpperCase();
     let url = this.resolve(opts.path, opts.query);
-    const scopes = opts.scopes ?? scopesFor(method, url.pathname, Object.fromEntries(url.searchParams));
     const replayable = opts.body === undefined || opts.body === null || typeof opts.body === 'string' || opts.body instanceof Uint8Array;
     const follow = opts.followRedirects ?? (method === 'GET' || method === 'HEAD');
     const auth = opts.anonymous ? undefined : this.options.auth;
+    // Only an auth provider needs scopes; a load generator without credentials skips the work.
+    const scopes = auth ? (opts.scopes ?? scopesFor(method, url.pathname, Object.fromEntries(url.searchParams))) : [];
     let authRetried = false;
     let sameOrigin = true;
 
@@ -235,9 +236,13 @@ function lower(h?: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/** undici gives lower-cased names already; only repeated headers (arrays) need joining. */
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k in h) {
+    const v = h[k];
+    if (v !== undefined) out[k] = typeof v === 'string' ? v : v.join(', ');
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@
 // batches that are transferred (not cloned) to a worker and handed back for reuse once hashed.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { DigestAlgorithm } from './digest.js';
+import { Digester, type DigestAlgorithm } from './digest.js';
 
 /** What a streaming reader feeds: `update` may ask the caller to wait (the worker is behind). */
 export interface StreamDigester {
@@ -223,3 +223,11 @@ export function digestPool(): DigestPool {
 
 /** Blobs at least this large are hashed on a worker; smaller ones cost less than the messages. */
 export const OFF_THREAD_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The digester for a body of `expectedBytes`: on a worker when it is large and this process may use
+ * more than one core; inline otherwise (on one core a worker only adds a copy and the messages).
+ */
+export function streamDigester(algorithm: DigestAlgorithm, expectedBytes: number, cores = availableParallelism()): StreamDigester {
+  return expectedBytes >= OFF_THREAD_MIN_BYTES && cores >= 2 ? digestPool().digester(algorithm) : new Digester(algorithm);
+}

@@ -16,6 +16,8 @@ export function gabEntries(report: BenchReport): { smaller: GabEntry[]; bigger: 
   const bigger: GabEntry[] = [];
   for (const w of report.workloads) {
     for (const s of w.steps) {
+      // A step that measured nothing has no figures: 0 ms would chart as a latency improvement.
+      if (s.operations === 0) continue;
       const name = `${workloadLabel(w)} ${loadLabel(s.load)}`;
       const extra = `${s.operations} operations, ${s.errors} errors, ${(s.durationMs / 1000).toFixed(1)} s; target ${report.target.url}`;
       smaller.push({ name: `${name} p50`, unit: 'ms', value: s.latency.p50, extra });

@@ -3,8 +3,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { digestOf } from '../../src/oci/digest.js';
-import { DigestPool } from '../../src/oci/digest-pool.js';
+import { Digester, digestOf } from '../../src/oci/digest.js';
+import { DigestPool, streamDigester } from '../../src/oci/digest-pool.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -96,4 +96,16 @@ d.update(Buffer.alloc(5 * 1024 * 1024, 1));
 console.log(await d.digest());`;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 });
   t.equal(stdout.trim(), digestOf(Buffer.alloc(5 * MiB, 1)), 'the child hashed on the pool and exited on its own');
+});
+
+t.test('streamDigester: a worker only for large bodies on more than one core', async (t) => {
+  const big = 4 * MiB;
+  t.type(streamDigester('sha256', big - 1, 8), Digester, 'below 4 MiB: inline');
+  t.type(streamDigester('sha256', Number.NaN, 8), Digester, 'unknown length: inline');
+  t.type(streamDigester('sha256', big, 1), Digester, 'one core: inline (a worker would only add a copy)');
+  const pooled = streamDigester('sha256', big, 2);
+  t.notOk(pooled instanceof Digester, '4 MiB on two cores: on a worker');
+  const data = randomBytes(big);
+  await feed(pooled, data);
+  t.equal(await pooled.digest(), digestOf(data));
 });

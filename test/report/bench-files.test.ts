@@ -45,6 +45,12 @@ t.test('github-action-benchmark: latency smaller-is-better, throughput bigger-is
   t.equal(bigger.find((e) => e.name === 'pull.blob.1MiB c=4 MB/s')!.value, Math.round(blob.bytesPerSec / 1e4) / 100);
   t.equal(new Set([...smaller, ...bigger].map((e) => e.name)).size, 12, 'names are unique');
   t.ok([...smaller, ...bigger].every((e) => typeof e.value === 'number' && Number.isFinite(e.value) && e.unit.length > 0));
+  // A step that measured nothing gives no entries (its zeros would chart as an improvement).
+  const empty = r.workloads[0]!.steps[0]!;
+  Object.assign(empty, { operations: 0, ok: 0, opsPerSec: 0, notes: ['no operation measured'] });
+  const after = gabEntries(r);
+  t.same(after.smaller.map((e) => e.name), smaller.map((e) => e.name).filter((n) => !n.startsWith('manifest.get c=1 ')));
+  t.equal(after.bigger.length, 4);
 });
 
 t.test('writeBenchFiles writes html, csv and both gab files', async (t) => {

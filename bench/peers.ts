@@ -37,18 +37,22 @@ const { values: opts } = parseArgs({
 
 /** `regprobe serve` in a child process on a free port; resolves once it says where it listens. */
 async function startReferenceProcess(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run-main.ts'), 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // No per-request log lines: docker-registry's access log is off too (src/peers/distribution.ts).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/run-main.ts'), 'serve', '--port', '0', '--log-format', 'none'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('regprobe serve did not start within 60 s')), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+?) /.exec(out);
       if (m) {
         clearTimeout(timer);
+        // Stop collecting: whatever serve prints later is drained unread, never kept or scanned.
+        child.stdout!.off('data', onData);
         resolveUrl(m[1]!);
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`regprobe serve exited (${code}) before listening`)));
   });
   child.stdout!.resume();

@@ -42,7 +42,12 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
     pipelining: 1,
     connect: { rejectUnauthorized: !opts.insecure, ...(opts.ca ? { ca: opts.ca } : {}) },
   });
-  if (opts.maxRps === undefined && !opts.pacer) return agent;
+  // undici closes the connection after every HEAD (in case a server sends a body anyway), so each
+  // manifest or blob HEAD would cost a TCP handshake: a benchmark would measure connection setup,
+  // and no real client (Go's net/http, containerd) does that. The load pool keeps HEADs alive.
+  const keepHeadsAlive: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
+    dispatch(options.method === 'HEAD' && options.reset === undefined ? { ...options, reset: false } : options, handler);
+  if (opts.maxRps === undefined && !opts.pacer) return agent.compose(keepHeadsAlive);
   const pacer = opts.pacer ?? new RequestPacer(opts.maxRps!);
   const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
     const wait = pacer.reserve();
@@ -50,5 +55,5 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
     setTimeout(() => dispatch(options, handler), wait);
     return true;
   };
-  return agent.compose(paced);
+  return agent.compose(keepHeadsAlive, paced);
 }

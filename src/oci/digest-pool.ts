@@ -19,6 +19,11 @@ export interface StreamDigester {
 const BATCH_BYTES = 1024 * 1024;
 /** Batches one digester may have queued at a worker before `update` makes the reader wait. */
 const MAX_IN_FLIGHT = 8;
+/**
+ * Batches queued in the whole pool beyond which every digester that already has one queued waits:
+ * memory stays under about (this + concurrent digesters) MiB however many blobs stream at once.
+ */
+const POOL_MAX_IN_FLIGHT = 32;
 /** Reused batch buffers kept by the pool (bounds its idle memory to 32 MiB). */
 const MAX_FREE_BATCHES = 32;
 
@@ -53,6 +58,8 @@ class PoolWorker {
   readonly worker: Worker;
   readonly sessions = new Map<number, Session>();
   dead = false;
+  /** Batches sent to this worker and not yet acknowledged (aborted sessions' included). */
+  inFlight = 0;
 
   constructor(onRecycle: (buf: ArrayBuffer) => void) {
     // No inherited flags: the worker needs no loader, and --input-type=module would make it ESM.
@@ -61,6 +68,7 @@ class PoolWorker {
     this.worker.on('message', (m: WorkerMessage) => {
       const s = this.sessions.get(m.id);
       if (m.op === 'ack') {
+        this.inFlight--;
         if (s) s.onAck(m.buf);
         else onRecycle(m.buf);
       } else if (s) {
@@ -117,6 +125,13 @@ export class DigestPool {
     return this.workers.reduce((a, b) => (b.sessions.size < a.sessions.size ? b : a));
   }
 
+  /** Batches queued at live workers. */
+  inFlight(): number {
+    let n = 0;
+    for (const w of this.workers) if (!w.dead) n += w.inFlight;
+    return n;
+  }
+
   newId(): number {
     return this.nextId++;
   }
@@ -154,11 +169,10 @@ class PooledDigester implements StreamDigester {
       onAck: (buf) => {
         this.inFlight--;
         pool.recycle(buf);
-        if (this.resumeWaiter && this.inFlight < MAX_IN_FLIGHT) {
-          const w = this.resumeWaiter;
-          this.resumeWaiter = undefined;
-          w.resolve();
-        }
+        // The reader re-checks the limits at its next update.
+        const w = this.resumeWaiter;
+        this.resumeWaiter = undefined;
+        w?.resolve();
       },
       onDigest: (hex) => this.result?.resolve(`${algorithm}:${hex}`),
       onFail: (err) => {
@@ -181,7 +195,9 @@ class PooledDigester implements StreamDigester {
       off += n;
       if (this.filled === BATCH_BYTES) this.send();
     }
-    if (this.inFlight < MAX_IN_FLIGHT) return undefined;
+    // Waiting is only ever for an acknowledgement of this digester's own batch, which will come.
+    const tooMany = this.inFlight >= MAX_IN_FLIGHT || (this.inFlight > 0 && this.pool.inFlight() >= POOL_MAX_IN_FLIGHT);
+    if (!tooMany) return undefined;
     return new Promise<void>((resolve, reject) => (this.resumeWaiter = { resolve, reject }));
   }
 
@@ -211,6 +227,7 @@ class PooledDigester implements StreamDigester {
     this.batch = undefined;
     this.filled = 0;
     this.inFlight++;
+    this.worker.inFlight++;
   }
 }
 

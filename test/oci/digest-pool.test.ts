@@ -109,3 +109,26 @@ t.test('streamDigester: a worker only for large bodies on more than one core', a
   await feed(pooled, data);
   t.equal(await pooled.digest(), digestOf(data));
 });
+
+t.test('however many blobs stream at once, the bytes queued at the workers stay bounded', async (t) => {
+  const pool = new DigestPool(1);
+  t.teardown(() => pool.close());
+  const data = randomBytes(8 * MiB);
+  const readers = 40;
+  let most = 0;
+  const got = await Promise.all(
+    Array.from({ length: readers }, async () => {
+      const d = pool.digester('sha256');
+      for (let off = 0; off < data.length; off += 256 * 1024) {
+        const wait = d.update(data.subarray(off, off + 256 * 1024));
+        most = Math.max(most, pool.inFlight());
+        if (wait) await wait;
+      }
+      return d.digest();
+    }),
+  );
+  t.same(new Set(got), new Set([digestOf(data)]), `${readers} digests, all right`);
+  // 32 MiB for the pool, plus at most one batch of each reader's: without the pool-wide cap a slow
+  // worker would let the readers queue 8 MiB each (320 MiB).
+  t.ok(most <= 32 + readers, `at most ${most} MiB queued (bound ${32 + readers})`);
+});

@@ -4,10 +4,9 @@
 // reads it as no data, not as a 100% drop in throughput nor as a 0 ms latency that passes a limit.
 import t from 'tap';
 import { startReferenceServer, type ReferenceServer } from '../../reference-server/server.js';
-import { RegistryClient } from '../../src/client/registry-client.js';
-import { ContentFactory } from '../../src/conformance/fixtures.js';
-import { buildPlan, type PlanChoices } from '../../bench/plan.js';
-import { runBenchmark, type BenchEvent } from '../../bench/runner.js';
+import type { PlanChoices } from '../../bench/plan.js';
+import type { BenchEvent } from '../../bench/runner.js';
+import { runBenchAgainst } from '../helpers/bench-run.js';
 import type { BenchReport } from '../../bench/model.js';
 import { renderBenchJson } from '../../src/report/bench-outputs.js';
 import { parseBenchReport } from '../../src/report/bench-load.js';
@@ -21,30 +20,8 @@ import { checkRegressions, checkThresholds, parseThreshold } from '../../src/rep
 import { mergeBenchReports } from '../../bench/merge.js';
 
 async function bench(server: ReferenceServer, choices: Partial<PlanChoices>, onProgress?: (e: BenchEvent) => void): Promise<BenchReport> {
-  const plan = buildPlan({ profile: 'quick', readOnly: false, ...choices });
-  if (!plan.ok) throw new Error(plan.problem);
-  const client = new RegistryClient({ baseUrl: server.url });
-  try {
-    const { report } = await runBenchmark({
-      client,
-      newClient: () => new RegistryClient({ baseUrl: server.url }),
-      target: { url: server.url, reference: true },
-      plan: plan.entries,
-      namespace: 'bench-test/empty',
-      readOnly: false,
-      content: new ContentFactory(),
-      hasCredentials: false,
-      cleanup: true,
-      toolVersion: 'test',
-      settings: { readOnly: false, identicalContent: false, warmupMs: 0, maxErrorRate: 0 },
-      maxStepMs: 60_000,
-      drainTimeoutMs: 10_000,
-      ...(onProgress ? { onProgress } : {}),
-    });
-    return report;
-  } finally {
-    await client.close();
-  }
+  const { report } = await runBenchAgainst(server.url, choices, { namespace: 'bench-test/empty', ...(onProgress ? { onProgress } : {}) });
+  return report;
 }
 
 /** Through the JSON file format and back, as `compare` and `merge` read it. */

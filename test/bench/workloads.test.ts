@@ -6,7 +6,8 @@ import { startReferenceServer, type ReferenceServer } from '../../reference-serv
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { ContentFactory } from '../../src/conformance/fixtures.js';
 import { buildPlan, type PlanChoices } from '../../bench/plan.js';
-import { runBenchmark, type BenchRunOptions } from '../../bench/runner.js';
+import type { BenchRunOptions } from '../../bench/runner.js';
+import { runBenchAgainst } from '../helpers/bench-run.js';
 import { WORKLOADS } from '../../bench/workloads/index.js';
 import { makeImageContent, pushImage } from '../../bench/workloads/common.js';
 import { Cleanup } from '../../bench/cleanup.js';
@@ -15,30 +16,8 @@ import { listCatalogPage } from '../../src/client/operations.js';
 
 const SMALL = { size: '65536', layerSize: '32768', tags: '10', chunk: '16384', range: '4096', repos: '2', referrers: '2', sizes: '16KiB:1,64KiB:1', read: '50' };
 
-async function bench(server: ReferenceServer, choices: Partial<PlanChoices>, opts: Partial<BenchRunOptions> = {}) {
-  const plan = buildPlan({ profile: 'quick', readOnly: false, concurrency: [2], count: 3, warmupMs: 0, ...choices });
-  if (!plan.ok) throw new Error(plan.problem);
-  const client = new RegistryClient({ baseUrl: server.url });
-  try {
-    return await runBenchmark({
-      client,
-      newClient: () => new RegistryClient({ baseUrl: server.url }),
-      target: { url: server.url, reference: true },
-      plan: plan.entries,
-      namespace: 'bench-test/run1',
-      readOnly: false,
-      content: new ContentFactory(),
-      hasCredentials: false,
-      cleanup: true,
-      toolVersion: 'test',
-      settings: { readOnly: false, identicalContent: false, warmupMs: 0, maxErrorRate: 0 },
-      maxStepMs: 60_000,
-      drainTimeoutMs: 10_000,
-      ...opts,
-    });
-  } finally {
-    await client.close();
-  }
+function bench(server: ReferenceServer, choices: Partial<PlanChoices>, opts: Partial<BenchRunOptions> = {}) {
+  return runBenchAgainst(server.url, { concurrency: [2], count: 3, warmupMs: 0, ...choices }, { namespace: 'bench-test/run1', ...opts });
 }
 
 t.test('every workload runs against the reference registry', async (t) => {

@@ -19,7 +19,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { RegistryClient } from '../src/client/registry-client.js';
 import { createLoadDispatcher } from '../src/client/load-dispatcher.js';
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
       const ms = (k: string) => (med(k, 'cpuUsPerReq') / 1000).toFixed(1);
       const main = (k: string) => (med(k, 'mainUsPerReq') / 1000).toFixed(1);
       console.log(`  64 MiB blob, ${b.connections} conn: wrk ${ms(`wrk blob c${b.connections}`)} ms, regprobe ${ms(`regprobe blob c${b.connections}`)} ms (${ms(`regprobe blob c${b.connections} (no hash)`)} ms without hashing)`);
-      console.log(`    regprobe's main thread busy per blob: ${main(`regprobe blob c${b.connections}`)} ms verified (hashing runs on worker threads), ${main(`regprobe blob c${b.connections} (no hash)`)} ms without hashing`);
+      console.log(`    regprobe's main thread busy per blob: ${main(`regprobe blob c${b.connections}`)} ms verified (hashing ${availableParallelism() > 1 ? 'on worker threads' : 'inline: this process has one core'}), ${main(`regprobe blob c${b.connections} (no hash)`)} ms without hashing`);
     }
     console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (other processes on this machine compete for its ${cpus().length} cores)`);
   } finally {

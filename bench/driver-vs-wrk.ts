@@ -23,7 +23,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { RegistryClient } from '../src/client/registry-client.js';
 import { createLoadDispatcher } from '../src/client/load-dispatcher.js';
-import { ACCEPT_MANIFESTS, readBlob } from '../src/client/operations.js';
+import { ACCEPT_MANIFESTS } from '../src/client/operations.js';
 import { ContentFactory } from '../src/conformance/fixtures.js';
 import { Cleanup } from './cleanup.js';
 import { StepRecorder } from './aggregate.js';
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const manifestGet = await findWorkload('manifest.get')!.setup(env, { by: 'tag' });
     const blobVerified = await findWorkload('blob.get')!.setup(env, { verify: true });
     const blobDigest = img.layers[0]!.digest;
-    const blobNoHash: PreparedWorkload = { run: async (_in, probe) => void (probe.bytes = (await readBlob(client, 'driver-vs-wrk/image', blobDigest, { verify: false })).bytes) };
+    const blobNoHash = await findWorkload('blob.get')!.setup(env, { verify: false });
     const base = url.replace(/\/$/, '');
     const manifestUrl = `${base}/v2/driver-vs-wrk/image/manifests/bench`;
     const blobUrl = `${base}/v2/driver-vs-wrk/image/blobs/${blobDigest}`;

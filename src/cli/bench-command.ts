@@ -24,7 +24,7 @@ import type { Credentials } from '../auth/basic-auth.js';
 import { setExitCode } from './context.js';
 import { ensureReportDir } from './conformance-command.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
-import { VERSION } from './main.js';
+import { VERSION } from '../version.js';
 import { resolveAuth, type AuthArgs } from './resolve-auth.js';
 import { parseSize } from './sizes.js';
 import { SHARD_OPTIONS, shardEntries, shardFromArgs } from './shard-option.js';

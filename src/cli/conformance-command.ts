@@ -16,7 +16,7 @@ import { conformanceProgress } from '../report/conformance-progress.js';
 import { appendStepSummary, CONFORMANCE_FORMATS, isConformanceFormat, writeConformanceFiles, type ConformanceFormat } from '../report/conformance-outputs.js';
 import { setExitCode } from './context.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
-import { VERSION } from './main.js';
+import { VERSION } from '../version.js';
 import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
 import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, type ContainerArgs } from './container-options.js';

@@ -3,7 +3,7 @@
 import type { Argv, Options } from 'yargs';
 import { ContainerSpecError, PRESET_NAMES, presets, resolveContainer, type ContainerSpec } from '../containers/presets.js';
 import { CliError } from './exit.js';
-import { VERSION } from './main.js';
+import { VERSION } from '../version.js';
 
 export interface ContainerArgs {
   url?: string;

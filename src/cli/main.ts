@@ -9,10 +9,8 @@ import { runCommand } from './run-command.js';
 import { mergeCommand } from './merge-command.js';
 import { compareCommand } from './compare-command.js';
 import { benchCommand } from './bench-command.js';
+// The version comes from src/version.ts; commands import it from there, not from here (no import cycle).
 import { VERSION } from '../version.js';
-
-/** The package version (read from package.json; see src/version.ts). */
-export { VERSION };
 
 export async function main(argv: string[]): Promise<ExitCodeValue> {
   result.exitCode = ExitCode.ok;

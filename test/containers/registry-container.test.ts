@@ -19,7 +19,7 @@ import { runCli, spawnCli } from '../helpers/cli-child.js';
 import { startDockerd } from '../helpers/dockerd.js';
 import { buildDistributionImage } from '../helpers/distribution-image.js';
 import { buildRegprobeImage } from '../helpers/regprobe-image.js';
-import { VERSION } from '../../src/cli/main.js';
+import { VERSION } from '../../src/version.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const FIXTURE = fileURLToPath(new URL('../conformance/fixtures/distribution-2.8.expected.json', import.meta.url));

@@ -1,6 +1,7 @@
 // The bundled reference registry: start it in-process (tests, `regprobe conformance` without a URL)
 // or from `regprobe serve`. node:http directly: the API is small and every byte path must be ours.
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import type { RequestAuthorizer } from './auth/types.js';
 import { createRouter } from './http/router.js';
 import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
 import type { RequestTracing } from './telemetry.js';
+import type { TlsCredentials } from './tls.js';
 import { keepFreedHeapMemory } from '../src/runtime/allocator.js';
 import { FsStorage, type RecoveryReport } from './storage/index.js';
 
@@ -29,6 +31,10 @@ export interface ReferenceServerOptions {
   automaticMount?: boolean;
   /** bytes, default 4 MiB -> 413 above */
   maxManifestSize?: number;
+  /** referrers per response, default 1000; longer lists are paginated (Link rel="next") */
+  referrersPageSize?: number;
+  /** HTTPS with this PEM certificate and key (reference-server/tls.ts loads or makes them); default plain HTTP. */
+  tls?: TlsCredentials;
   /** default: silent; see makeLogger('human'|'json'|'none', stream) */
   logger?: ServerLogger;
   /** from reference-server/auth/types.ts; absent = no auth */
@@ -81,13 +87,14 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
       automaticMount: opts.automaticMount ?? true,
       maxManifestSize: opts.maxManifestSize ?? DEFAULT_MAX_MANIFEST_SIZE,
       authEnabled: opts.authorizer !== undefined,
+      ...(opts.referrersPageSize !== undefined ? { referrersPageSize: opts.referrersPageSize } : {}),
     },
   });
 
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
-  const server: Server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+  const onRequest: Parameters<typeof createServer>[1] = (req, res) => {
     inFlight++;
     if (closing) res.setHeader('Connection', 'close');
     res.once('close', () => {
@@ -98,7 +105,11 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
       }
     });
     handler(req, res);
-  });
+  };
+  // The same handler behind TLS: https.Server is an http.Server underneath (timeouts, clientError, close*Connections).
+  const server: Server = opts.tls
+    ? (createHttpsServer({ keepAliveTimeout: 5_000, cert: opts.tls.cert, key: opts.tls.key }, onRequest))
+    : createServer({ keepAliveTimeout: 5_000 }, onRequest);
   const idle = opts.requestTimeoutMs ?? 60_000;
   // Multi-GiB uploads must not hit a whole-request deadline: only idleness closes a connection.
   server.requestTimeout = 0;
@@ -149,6 +160,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const scheme = opts.tls ? 'https' : 'http';
   const shutdownMs = opts.shutdownTimeoutMs ?? 10_000;
   let closed: Promise<void> | undefined;
 
@@ -171,6 +183,6 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
       if (ownsDir) await rm(storageDir, { recursive: true, force: true });
     })());
 
-  logger.info('reference registry listening', { url: `http://${urlHost}:${port}`, storage: storageDir });
-  return { url: `http://${urlHost}:${port}`, host, port, storageDir, recovery: storage.recovery, close };
+  logger.info('reference registry listening', { url: `${scheme}://${urlHost}:${port}`, storage: storageDir });
+  return { url: `${scheme}://${urlHost}:${port}`, host, port, storageDir, recovery: storage.recovery, close };
 }

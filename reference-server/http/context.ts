@@ -9,6 +9,8 @@ export interface HandlerConfig {
   maxManifestSize: number;
   /** An authorizer is configured (automatic mount by content is then off: it would bypass pull rights). */
   authEnabled: boolean;
+  /** Referrers per response; longer lists are paginated with a Link header (default 1000). */
+  referrersPageSize?: number;
 }
 
 export interface HandlerContext {

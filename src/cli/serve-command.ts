@@ -41,6 +41,15 @@ const apiOptions = {
   },
 } as const;
 
+// Apart from apiOptions so that ServeArgs built in code (tests) need not name it.
+const referrersOptions = {
+  'referrers-page-size': {
+    type: 'number',
+    requiresArg: true,
+    describe: 'referrers per response, 1-100000 (default 1000); a longer list comes in pages linked by Link rel="next"',
+  },
+} as const;
+
 const logOptions = {
   'log-format': { choices: ['human', 'json', 'none'] as const, default: 'human' as const, describe: 'log lines on stdout: human, JSON lines, or none (status lines only)' },
 } as const;
@@ -54,7 +63,8 @@ export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof apiOptions> &
   InferredOptionTypes<typeof logOptions> &
   InferredOptionTypes<typeof shutdownOptions> &
-  Partial<InferredOptionTypes<typeof authOptions>>;
+  Partial<InferredOptionTypes<typeof authOptions>> &
+  Partial<InferredOptionTypes<typeof referrersOptions>>;
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -65,13 +75,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(listenOptions)
       .options(storageOptions)
       .options(apiOptions)
+      .options(referrersOptions)
       .options(logOptions)
       .options(shutdownOptions)
       .options(authOptions)
       .options(OTEL_OPTIONS)
       .group(Object.keys(listenOptions), 'Listen:')
       .group(Object.keys(storageOptions), 'Storage:')
-      .group([...Object.keys(apiOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
+      .group([...Object.keys(apiOptions), ...Object.keys(referrersOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
       .group(Object.keys(authOptions), 'Auth:')
       .example('$0 serve --storage ./registry-data', 'serve on http://127.0.0.1:5000, keeping content in ./registry-data')
       .example('$0 serve --port 0 --log-format json', 'any free port, JSON log lines, temporary storage')
@@ -90,10 +101,18 @@ export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): 
     deleteEnabled: args.delete,
     automaticMount: args['automatic-mount'],
     maxManifestSize: args['max-manifest-size'],
+    ...referrersPageSizeFrom(args),
     ...shutdownFrom(args),
     ...(activeTelemetry() ? { tracing: otelRequestTracing(VERSION) } : {}),
     logger,
   };
+}
+
+function referrersPageSizeFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'referrersPageSize'> {
+  const n = args['referrers-page-size'];
+  if (n === undefined) return {};
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new CliError(`--referrers-page-size: ${String(n)} is not a whole number from 1 to 100000`);
+  return { referrersPageSize: n };
 }
 
 function shutdownFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'shutdownTimeoutMs'> {

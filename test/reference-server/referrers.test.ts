@@ -16,6 +16,10 @@ async function referrers(client: RegistryClient, repo: string, digest: string, a
   return { res, index: res.status === 200 ? ((await res.json()) as Index) : undefined };
 }
 
+function byDigest<T extends { digest: string }>(list: T[]): T[] {
+  return [...list].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+}
+
 t.test('referrers lists every manifest whose subject is the digest, with artifactType and annotations', async (t) => {
   const { client } = await startRegistry(t);
   const subject = await pushImage(client, 'app', 'v1');
@@ -37,11 +41,12 @@ t.test('referrers lists every manifest whose subject is the digest, with artifac
   t.equal(res.header('oci-filters-applied'), undefined);
   t.equal(index!.schemaVersion, 2);
   t.equal(index!.mediaType, MediaType.ociIndex);
-  t.same(index!.manifests, [
+  // In digest order (the order pages are cut in).
+  t.same(index!.manifests, byDigest([
     { mediaType: MediaType.ociManifest, digest: sbom.digest, size: sbom.bytes.length, artifactType: 'application/vnd.example.sbom', annotations: { 'org.example.kind': 'sbom' } },
     { mediaType: MediaType.ociManifest, digest: sig.digest, size: sig.bytes.length, artifactType: 'application/vnd.example.sig.config' },
     { mediaType: MediaType.ociIndex, digest: idx.digest, size: idx.bytes.length, annotations: { a: 'b' } },
-  ]);
+  ]));
 });
 
 t.test('artifactType filter answers OCI-Filters-Applied', async (t) => {
@@ -78,9 +83,55 @@ t.test('a deleted referrer disappears from the list', async (t) => {
   const subj = { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.bytes.length };
   const r1 = await pushImage(client, 'd', undefined, ['r1'], { artifactType: 'application/vnd.x', subject: subj });
   const r2 = await pushImage(client, 'd', undefined, ['r2'], { artifactType: 'application/vnd.x', subject: subj });
-  t.same((await referrers(client, 'd', subject.digest)).index!.manifests.map((m) => m.digest), [r1.digest, r2.digest]);
+  t.same((await referrers(client, 'd', subject.digest)).index!.manifests.map((m) => m.digest), [r1.digest, r2.digest].sort());
   const del = await client.request({ method: 'DELETE', path: `/v2/d/manifests/${r1.digest}` });
   t.equal(del.status, 202);
   await del.dump();
   t.same((await referrers(client, 'd', subject.digest)).index!.manifests.map((m) => m.digest), [r2.digest]);
+});
+
+t.test('a list longer than --referrers-page-size comes in pages linked by Link rel="next", each referrer once', async (t) => {
+  const { client } = await startRegistry(t, { referrersPageSize: 2 });
+  const subject = await pushImage(client, 'p', 'v1');
+  const subj = { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.bytes.length };
+  const pushed: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const at = i % 2 === 0 ? 'application/vnd.even' : 'application/vnd.odd';
+    pushed.push((await pushImage(client, 'p', undefined, [`r${i}`], { artifactType: at, subject: subj })).digest);
+  }
+  const seen: string[] = [];
+  const links: string[] = [];
+  let path: string | undefined = `/v2/p/referrers/${subject.digest}`;
+  for (let pages = 0; path !== undefined && pages < 10; pages++) {
+    const res = await client.request({ method: 'GET', path });
+    t.equal(res.status, 200);
+    const index = (await res.json()) as Index;
+    t.ok(index.manifests.length <= 2, 'at most a page');
+    seen.push(...index.manifests.map((m) => m.digest));
+    const link = res.header('link');
+    if (link !== undefined) links.push(link);
+    path = link === undefined ? undefined : /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
+    if (link !== undefined) t.ok(path, `Link in RFC 5988 form: ${link}`);
+  }
+  t.same(seen, [...pushed].sort(), 'every referrer once, in digest order');
+  t.equal(links.length, 2, 'a Link on the first two pages, none on the last');
+
+  // A filter is kept across pages.
+  const even: string[] = [];
+  path = `/v2/p/referrers/${subject.digest}?artifactType=application%2Fvnd.even`;
+  for (let pages = 0; path !== undefined && pages < 10; pages++) {
+    const res = await client.request({ method: 'GET', path });
+    t.equal(res.header('oci-filters-applied'), 'artifactType');
+    even.push(...((await res.json()) as Index).manifests.map((m) => m.digest));
+    path = /^<([^>]+)>/.exec(res.header('link') ?? '')?.[1];
+  }
+  t.same(even, [pushed[0], pushed[2], pushed[4]].sort(), 'the filtered list, paginated');
+
+  // Exactly a page: no Link.
+  const { client: c2 } = await startRegistry(t, { referrersPageSize: 5 });
+  const s2 = await pushImage(c2, 'q', 'v1');
+  for (let i = 0; i < 5; i++) await pushImage(c2, 'q', undefined, [`q${i}`], { subject: { mediaType: MediaType.ociManifest, digest: s2.digest, size: s2.bytes.length } });
+  const full = await c2.request({ method: 'GET', path: `/v2/q/referrers/${s2.digest}` });
+  t.equal(((await full.json()) as Index).manifests.length, 5);
+  t.equal(full.header('link'), undefined, 'no Link when the list fits one response');
 });

@@ -1,7 +1,7 @@
 // Assertions for suites: each failure says what was expected, what came back and which request it was.
 import type { RegistryResponse } from '../client/registry-client.js';
 import { parseErrorBody, type ErrorCode, type OciErrorBody } from '../oci/errors.js';
-import { CaseFailure, type ExchangeSummary } from './model.js';
+import { CaseFailure, type ExchangeSummary, type Level } from './model.js';
 
 const HEADERS_SHOWN = [
   'content-type', 'content-length', 'docker-content-digest', 'location', 'range', 'content-range',
@@ -32,6 +32,14 @@ async function bodyStart(res: RegistryResponse): Promise<string | undefined> {
 /** Throws a CaseFailure about this exchange. */
 export function fail(expected: string, actual: string, res?: RegistryResponse, bodyText?: string): never {
   throw new CaseFailure(expected, actual, res ? summarize(res, bodyText) : undefined);
+}
+
+/**
+ * Throws a CaseFailure that counts at `level` (when weaker than the case's strongest requirement):
+ * for a check whose cited sentence says SHOULD inside a case that also checks a MUST.
+ */
+export function failAt(level: Level, expected: string, actual: string, res?: RegistryResponse, bodyText?: string): never {
+  throw new CaseFailure(expected, actual, res ? summarize(res, bodyText) : undefined, level);
 }
 
 /** The status must be one of `expected`; on mismatch the body start goes into the failure. */

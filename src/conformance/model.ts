@@ -85,12 +85,18 @@ export class CaseFailure extends Error {
   readonly expected: string;
   readonly actual: string;
   readonly exchange?: ExchangeSummary;
-  constructor(expected: string, actual: string, exchange?: ExchangeSummary) {
+  /**
+   * The level of the rule the failed check is about, when it is weaker than the case's strongest
+   * requirement (a case that checks a MUST status and a SHOULD error code fails the code at SHOULD).
+   */
+  readonly level?: Level;
+  constructor(expected: string, actual: string, exchange?: ExchangeSummary, level?: Level) {
     super(`expected ${expected}, got ${actual}${exchange ? ` (${exchange.request})` : ''}`);
     this.name = 'CaseFailure';
     this.expected = expected;
     this.actual = actual;
     this.exchange = exchange;
+    if (level) this.level = level;
   }
 }
 
@@ -109,7 +115,10 @@ export interface CaseResult {
   workflow: string;
   title: string;
   requirements: Requirement[];
-  /** The strongest level among the requirements: what a failure means. */
+  /**
+   * What a failure means: the level of the check that failed when the check names a weaker one (see
+   * CaseFailure.level), else (and for every other status) the strongest level among the requirements.
+   */
   level: Level;
   status: CaseStatus;
   durationMs: number;

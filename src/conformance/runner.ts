@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RegistryClient } from '../client/registry-client.js';
 import { TransportError } from '../client/errors.js';
-import { CaseFailure, CaseSkip, type CaseDefinition, type CaseResult, type ConformanceReport, type SpecVersion, type Suite } from './model.js';
+import { CaseFailure, CaseSkip, type CaseDefinition, type CaseResult, type ConformanceReport, type Level, type SpecVersion, type Suite } from './model.js';
 import { createContext, newRunId, ObservationSink, SuiteScope, type RunScope } from './context.js';
 import { selectCases, type Exclusion } from './selection.js';
 import { levelOf, suiteProblems } from './suite-rules.js';
@@ -229,6 +229,8 @@ function unmetDependency(c: CaseDefinition, done: Map<string, CaseResult>): stri
 }
 
 type Outcome = Pick<CaseResult, 'status' | 'message' | 'skipKind' | 'expected' | 'actual' | 'exchange'> & {
+  /** A failure's own level (CaseFailure.level), when it named one. */
+  level?: Level;
   /** Ended by a time limit or a transport timeout: the target may have stopped answering. */
   stalled?: boolean;
 };
@@ -263,6 +265,7 @@ export function classify(err: unknown): Outcome {
       expected: err.expected,
       actual: err.actual,
       ...(err.exchange ? { exchange: err.exchange } : {}),
+      ...(err.level ? { level: err.level } : {}),
     };
   }
   if (err instanceof CaseSkip) return { status: 'skip', skipKind: err.kind, message: oneLine(err.message) };
@@ -281,7 +284,7 @@ function result(suite: Suite, c: CaseDefinition, o: Outcome, durationMs: number,
     workflow: suite.workflow,
     title: c.title,
     requirements: c.requirements,
-    level: levelOf(c.requirements),
+    level: o.status === 'fail' && o.level ? weaker(o.level, levelOf(c.requirements)) : levelOf(c.requirements),
     status: o.status,
     durationMs: round(durationMs),
     ...(o.message !== undefined ? { message: o.message } : {}),
@@ -309,6 +312,12 @@ export function summaryOf(results: readonly CaseResult[]): ConformanceReport['su
     recommendedNotMet: count((r) => r.level === 'SHOULD' && r.status === 'fail'),
     optionalNotOffered: count((r) => r.status === 'skip' && r.skipKind === 'unsupported'),
   };
+}
+
+/** The weaker of two levels: a failure never counts above the case's strongest requirement. */
+function weaker(a: Level, b: Level): Level {
+  const rank: Record<Level, number> = { MUST: 2, SHOULD: 1, MAY: 0 };
+  return rank[a] <= rank[b] ? a : b;
 }
 
 function round(ms: number): number {

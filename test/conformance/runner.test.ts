@@ -3,7 +3,7 @@
 import t from 'tap';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { uploadBlobPostPut } from '../../src/client/operations.js';
-import { expectStatus, expectThat } from '../../src/conformance/expect.js';
+import { expectStatus, expectThat, failAt } from '../../src/conformance/expect.js';
 import type { CaseDefinition, ConformanceReport, Suite } from '../../src/conformance/model.js';
 import { runConformance, type ProgressEvent, type RunOptions } from '../../src/conformance/runner.js';
 import { TargetUnusableError } from '../../src/conformance/probe.js';
@@ -349,4 +349,34 @@ t.test('unusable targets: the probe says what to do in one line', async (t) => {
   await t.rejects(runConformance(options(anon, auth.url, suites)), { message: /answered 401: the registry needs credentials \(it asks for Basic\); pass --username\/--password/ });
   await t.rejects(runConformance(options(anon, auth.url, suites, { hasCredentials: true })), { message: /401 with the credentials given/ });
   await anon.close();
+});
+
+t.test('a failure counts at the level of the check that failed, never above the case', async (t) => {
+  const server = await startReferenceServer();
+  const client = new RegistryClient({ baseUrl: server.url, timeoutMs: 5000 });
+  t.teardown(async () => {
+    await client.close();
+    await server.close();
+  });
+  const base = async (ctx: Parameters<CaseDefinition['run']>[0]) => {
+    const res = await ctx.client.request({ method: 'GET', path: '/v2/' });
+    await res.dump();
+    return res;
+  };
+  const suite: Suite = {
+    workflow: 'levels',
+    title: 'Levels',
+    cases: [
+      // A MUST case (a status) whose second check cites a SHOULD (which error code): that failure is SHOULD.
+      c('levels.code.should', async (ctx) => failAt('SHOULD', 'error code X', 'code Y', await base(ctx))),
+      c('levels.status.must', async (ctx) => expectStatus(await base(ctx), 201)),
+      c('levels.capped.may', async (ctx) => failAt('MUST', 'something', 'nothing', await base(ctx)), { requirements: [{ ref: 'x', level: 'MAY' }] }),
+    ],
+  };
+  const report = await runConformance(options(client, server.url, [suite]));
+  const r = byId(report);
+  t.match(r.get('levels.code.should'), { status: 'fail', level: 'SHOULD', expected: 'error code X', exchange: { request: 'GET /v2/' } });
+  t.match(r.get('levels.status.must'), { status: 'fail', level: 'MUST' });
+  t.match(r.get('levels.capped.may'), { status: 'fail', level: 'MAY' });
+  t.match(report.summary, { failed: 3, requiredFailed: 1, recommendedNotMet: 1 });
 });

@@ -32,7 +32,8 @@ export interface RequestOptions {
   /** A path (`/v2/...`) resolved against the base URL, or an absolute URL (e.g. an upload Location). */
   path: string;
   query?: Query;
-  headers?: Record<string, string>;
+  /** An array value sends the header once per element (docker sends one Accept line per media type). */
+  headers?: Record<string, string | string[]>;
   body?: RequestBody;
   /** Auth scopes; derived from method and path when absent. */
   scopes?: string[];
@@ -170,7 +171,7 @@ export class RegistryClient {
     let sameOrigin = true;
 
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'regprobe', ...lower(opts.headers) };
+      const headers: Record<string, string | string[]> = { 'user-agent': this.options.userAgent ?? 'regprobe', ...lower(opts.headers) };
       if (auth && sameOrigin && !('authorization' in headers)) {
         const a = await auth.authorization(scopes, url);
         if (a) headers.authorization = a;
@@ -197,7 +198,7 @@ export class RegistryClient {
     throw new TransportError('PROTOCOL', method, url.toString(), `more than ${MAX_REDIRECTS} redirects`);
   }
 
-  private async send(method: string, url: URL, headers: Record<string, string>, opts: RequestOptions): Promise<RegistryResponse> {
+  private async send(method: string, url: URL, headers: Record<string, string | string[]>, opts: RequestOptions): Promise<RegistryResponse> {
     const timeout = opts.timeoutMs ?? this.options.timeoutMs ?? 30_000;
     const started = performance.now();
     let body: Dispatcher.DispatchOptions['body'] = null;
@@ -230,8 +231,8 @@ export class RegistryClient {
   }
 }
 
-function lower(h?: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
+function lower(h?: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   if (h) for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
   return out;
 }

@@ -108,7 +108,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   };
   // The same handler behind TLS: https.Server is an http.Server underneath (timeouts, clientError, close*Connections).
   const server: Server = opts.tls
-    ? (createHttpsServer({ keepAliveTimeout: 5_000, cert: opts.tls.cert, key: opts.tls.key }, onRequest))
+    ? createHttpsServer({ keepAliveTimeout: 5_000, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
     : createServer({ keepAliveTimeout: 5_000 }, onRequest);
   const idle = opts.requestTimeoutMs ?? 60_000;
   // Multi-GiB uploads must not hit a whole-request deadline: only idleness closes a connection.

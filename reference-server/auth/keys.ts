@@ -134,7 +134,7 @@ async function readText(file: string, flag: string): Promise<string> {
 }
 
 /** Write to a temp name then rename: a reader never sees half a key. */
-async function writeAtomic(file: string, text: string, mode: number): Promise<string> {
+export async function writeAtomic(file: string, text: string, mode: number): Promise<string> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode });
   await rename(tmp, file);

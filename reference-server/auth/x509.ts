@@ -1,6 +1,8 @@
-// A minimal DER writer for one thing: the self-signed X.509 certificate of the token signing key.
-// Node can parse certificates but not make them; distribution needs one (its `rootcertbundle`, and
-// the `x5c` header of every token), so we write the few ASN.1 structures RFC 5280 asks for.
+// A minimal DER writer for two things: the self-signed X.509 certificate of the token signing key, and
+// the CA + server certificate of `serve --tls-self-signed`. Node can parse certificates but not make
+// them; distribution needs one (its `rootcertbundle`, and the `x5c` header of every token), and TLS
+// clients need a CA they can trust, so we write the few ASN.1 structures RFC 5280 asks for.
+import { isIPv4, isIPv6 } from 'node:net';
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 function len(n: number): Buffer {
@@ -61,6 +63,10 @@ const OID = {
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
 };
 
 export interface CertificateOptions {
@@ -72,29 +78,120 @@ export interface CertificateOptions {
 
 /** A self-signed certificate (PEM) for this key pair; ECDSA P-256 or RSA keys. */
 export function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject, opts: CertificateOptions): string {
-  const type = privateKey.asymmetricKeyType;
+  return writeCertificate({
+    subjectPublicKey: publicKey,
+    issuerKey: privateKey,
+    subject: opts.commonName,
+    issuer: opts.commonName,
+    days: opts.days ?? 3650,
+    now: opts.now,
+    extensions: (skid) => [
+      seq(oid(OID.basicConstraints), bool(true), octets(seq(bool(true)))),
+      // digitalSignature (bit 0) and keyCertSign (bit 5): 1000 0100, 2 unused bits
+      seq(oid(OID.keyUsage), bool(true), octets(bits(Buffer.from([0x84]), 2))),
+      seq(oid(OID.subjectKeyId), octets(octets(skid))),
+    ],
+  });
+}
+
+export interface ServerCertificateOptions {
+  commonName: string;
+  /** DNS names and IP addresses (v4 or v6) the certificate is valid for (subjectAltName). */
+  hosts: string[];
+  /** The CA: its certificate's subject common name and its private key. */
+  issuerCommonName: string;
+  issuerKey: KeyObject;
+  issuerPublicKey: KeyObject;
+  /** Validity, days from now (default 825, what browsers and Apple platforms still accept). */
+  days?: number;
+  now?: Date;
+}
+
+/** A TLS server certificate (PEM) for `publicKey`, signed by a CA made with selfSignedCertificate(). */
+export function serverCertificate(publicKey: KeyObject, opts: ServerCertificateOptions): string {
+  const altNames = opts.hosts.map((h) => {
+    // GeneralName: dNSName [2] IA5String, iPAddress [7] OCTET STRING (4 or 16 bytes)
+    if (isIPv4(h)) return tlv(0x87, Buffer.from(h.split('.').map(Number)));
+    if (isIPv6(h)) return tlv(0x87, ipv6Bytes(h));
+    return tlv(0x82, Buffer.from(h, 'ascii'));
+  });
+  const authorityKeyId = keyIdentifier(opts.issuerPublicKey);
+  return writeCertificate({
+    subjectPublicKey: publicKey,
+    issuerKey: opts.issuerKey,
+    subject: opts.commonName,
+    issuer: opts.issuerCommonName,
+    days: opts.days ?? 825,
+    now: opts.now,
+    extensions: (skid) => [
+      seq(oid(OID.basicConstraints), bool(true), octets(seq())),
+      // digitalSignature (bit 0); an RSA key also keyEncipherment (bit 2, RSA key exchange)
+      publicKey.asymmetricKeyType === 'rsa'
+        ? seq(oid(OID.keyUsage), bool(true), octets(bits(Buffer.from([0xa0]), 5)))
+        : seq(oid(OID.keyUsage), bool(true), octets(bits(Buffer.from([0x80]), 7))),
+      seq(oid(OID.extKeyUsage), octets(seq(oid(OID.serverAuth)))),
+      seq(oid(OID.subjectAltName), octets(seq(...altNames))),
+      seq(oid(OID.subjectKeyId), octets(octets(skid))),
+      seq(oid(OID.authorityKeyId), octets(seq(tlv(0x80, authorityKeyId)))),
+    ],
+  });
+}
+
+interface CertificateFields {
+  subjectPublicKey: KeyObject;
+  issuerKey: KeyObject;
+  subject: string;
+  issuer: string;
+  days: number;
+  now?: Date;
+  /** Given the subject key identifier. */
+  extensions: (subjectKeyId: Buffer) => Buffer[];
+}
+
+function writeCertificate(f: CertificateFields): string {
+  const type = f.issuerKey.asymmetricKeyType;
   if (type !== 'ec' && type !== 'rsa') throw new Error(`unsupported key type ${type}: use an EC P-256 or RSA key`);
   const sigAlg = type === 'ec' ? seq(oid(OID.ecdsaWithSHA256)) : seq(oid(OID.sha256WithRSA), NULL);
-  const name = seq(set(seq(oid(OID.commonName), utf8(opts.commonName))));
-  const now = opts.now ?? new Date();
+  const name = (cn: string) => seq(set(seq(oid(OID.commonName), utf8(cn))));
+  const now = f.now ?? new Date();
   // An hour back: a peer whose clock runs a little behind still accepts it.
   const notBefore = new Date(now.getTime() - 3600_000);
-  const notAfter = new Date(now.getTime() + (opts.days ?? 3650) * 86_400_000);
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const notAfter = new Date(now.getTime() + f.days * 86_400_000);
+  const spki = f.subjectPublicKey.export({ type: 'spki', format: 'der' });
   const serial = randomBytes(16);
   serial[0] = serial[0]! & 0x7f;
-  const keyBits = subjectPublicKeyBits(spki);
-  const extensions = seq(
-    seq(oid(OID.basicConstraints), bool(true), octets(seq(bool(true)))),
-    // digitalSignature (bit 0) and keyCertSign (bit 5): 1000 0100, 2 unused bits
-    seq(oid(OID.keyUsage), bool(true), octets(bits(Buffer.from([0x84]), 2))),
-    seq(oid(OID.subjectKeyId), octets(octets(createHash('sha1').update(keyBits).digest()))),
+  const tbs = seq(
+    explicit(0, int(Buffer.from([2]))),
+    int(serial),
+    sigAlg,
+    name(f.issuer),
+    seq(time(notBefore), time(notAfter)),
+    name(f.subject),
+    spki,
+    explicit(3, seq(...f.extensions(keyIdentifier(f.subjectPublicKey)))),
   );
-  const tbs = seq(explicit(0, int(Buffer.from([2]))), int(serial), sigAlg, name, seq(time(notBefore), time(notAfter)), name, spki, explicit(3, extensions));
-  const signature = sign('sha256', tbs, privateKey);
+  const signature = sign('sha256', tbs, f.issuerKey);
   const der = seq(tbs, sigAlg, bits(signature));
   const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
+}
+
+/** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
+function keyIdentifier(publicKey: KeyObject): Buffer {
+  return createHash('sha1').update(subjectPublicKeyBits(publicKey.export({ type: 'spki', format: 'der' }))).digest();
+}
+
+function ipv6Bytes(address: string): Buffer {
+  // The URL parser writes every IPv6 form (embedded IPv4 too) as hex groups with at most one '::'.
+  const addr = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = addr.split('::') as [string, string | undefined];
+  const groups = (s: string) => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
 }
 
 /** The subjectPublicKey BIT STRING content (without the unused-bits byte) of an SPKI. */

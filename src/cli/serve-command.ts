@@ -11,6 +11,7 @@ import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-s
 import { CliError } from './exit.js';
 import { formatSize, sizeOption } from './sizes.js';
 import { authOptions, authorizerFrom, authSummary } from './serve-auth.js';
+import { selfSignedOf, tlsFrom, tlsOptions, trustInstructions } from './serve-tls.js';
 import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { activeTelemetry } from '../telemetry/sdk.js';
 import { otelRequestTracing } from '../../reference-server/telemetry.js';
@@ -64,6 +65,7 @@ export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof logOptions> &
   InferredOptionTypes<typeof shutdownOptions> &
   Partial<InferredOptionTypes<typeof authOptions>> &
+  Partial<InferredOptionTypes<typeof tlsOptions>> &
   Partial<InferredOptionTypes<typeof referrersOptions>>;
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
@@ -79,14 +81,17 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(logOptions)
       .options(shutdownOptions)
       .options(authOptions)
+      .options(tlsOptions)
       .options(OTEL_OPTIONS)
       .group(Object.keys(listenOptions), 'Listen:')
       .group(Object.keys(storageOptions), 'Storage:')
       .group([...Object.keys(apiOptions), ...Object.keys(referrersOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
       .group(Object.keys(authOptions), 'Auth:')
+      .group(Object.keys(tlsOptions), 'TLS:')
       .example('$0 serve --storage ./registry-data', 'serve on http://127.0.0.1:5000, keeping content in ./registry-data')
       .example('$0 serve --port 0 --log-format json', 'any free port, JSON log lines, temporary storage')
-      .example('$0 serve --storage ./data --auth token --htpasswd users.htpasswd', 'token auth: /token issues JWTs; key and certificate kept in ./data/auth') as unknown as Argv<ServeArgs>,
+      .example('$0 serve --storage ./data --auth token --htpasswd users.htpasswd', 'token auth: /token issues JWTs; key and certificate kept in ./data/auth')
+      .example('$0 serve --tls-self-signed ./tls', 'HTTPS on https://127.0.0.1:5000 with a CA made in ./tls (trust ./tls/ca.crt)') as unknown as Argv<ServeArgs>,
   handler: (argv) => withTelemetry(argv, 'serve', () => serve(argv), { rootSpan: false }),
 };
 
@@ -94,10 +99,12 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
 export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): Promise<ReferenceServerOptions> {
   const storage = await storageFrom(args);
   const authorizer = await authorizerFrom(args, storage.storageDir);
+  const tls = await tlsFrom(args, args.host);
   return {
     ...listenFrom(args),
     ...storage,
     ...(authorizer ? { authorizer } : {}),
+    ...(tls ? { tls: tls.tls } : {}),
     deleteEnabled: args.delete,
     automaticMount: args['automatic-mount'],
     maxManifestSize: args['max-manifest-size'],
@@ -227,6 +234,10 @@ export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout
     'serve started',
     { url: server.url, storage: server.storageDir, temporaryStorage: temporary, deleteEnabled: opts.deleteEnabled, automaticMount: opts.automaticMount, maxManifestSize: opts.maxManifestSize },
   );
+  const selfSigned = selfSignedOf(opts.tls);
+  if (selfSigned) {
+    status(trustInstructions(selfSigned, server.host, server.port).join('\n'), 'tls self-signed', { caFile: selfSigned.caFile, certDir: selfSigned.dir, hosts: selfSigned.hosts, state: selfSigned.state });
+  }
 
   const reason = await stopping;
   status(`${reason}: finishing in-flight requests (up to ${args['shutdown-timeout']} s; signal again to stop at once)`, 'stopping', { reason, timeoutSeconds: args['shutdown-timeout'] });

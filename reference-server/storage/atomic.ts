@@ -29,18 +29,32 @@ export class AtomicWriter {
   }
 
   async writeFile(target: string, data: string | Uint8Array, fsync = true): Promise<void> {
+    await this.moveInto(await this.prepare(data, fsync), target);
+  }
+
+  /**
+   * Writes `data` to a new temp file (fsynced) and returns its path, for moveInto() later. Several
+   * prepared files make a group that is all-or-nothing: when the disk fills, a prepare fails (its
+   * temp file removed) before anything was renamed, and discard() removes the others.
+   */
+  async prepare(data: string | Uint8Array, fsync = true): Promise<string> {
     const tmp = this.tempPath();
     const fh = await open(tmp, 'wx');
     try {
       await fh.writeFile(data);
       if (fsync) await fh.sync();
+      await fh.close();
     } catch (err) {
       await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    await fh.close();
-    await this.moveInto(tmp, target);
+    return tmp;
+  }
+
+  /** Removes prepared temp files that will not be moved into place. */
+  async discard(temps: readonly string[]): Promise<void> {
+    await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
   }
 
   /** Renames a complete (already synced) file into place, creating the parent directory. */

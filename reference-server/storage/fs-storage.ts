@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import { checkDigest, digestOf, Digester, type DigestAlgorithm } from '../../src/oci/digest.js';
 import { isValidName, isValidTag } from '../../src/oci/names.js';
 import { AtomicWriter } from './atomic.js';
+import { BlobGoneError } from './errors.js';
+import { DEFAULT_GC_GRACE_MS, emptyGcReport, manifestReferences, type GcOptions, type GcReport } from './gc.js';
 import { digestParts, Layout } from './layout.js';
 import { referrerInfo, type ManifestRecord } from './manifest-info.js';
 import { KeyedMutex } from './mutex.js';
@@ -19,6 +21,11 @@ export interface FsStorageOptions {
   uploadTtlMs?: number;
   /** Re-hash every blob file on start and remove the ones that do not match (slow on big stores). */
   verifyBlobs?: boolean;
+  /**
+   * Inspect only (`regprobe gc --dry-run`): start-up recovery counts what it would remove and removes
+   * nothing, no expiry timer runs. Still takes the lock, so no server changes the store meanwhile.
+   */
+  readOnly?: boolean;
 }
 
 interface RepoState {
@@ -38,7 +45,7 @@ export class FsStorage implements RegistryStorage {
   readonly layout: Layout;
   recovery: RecoveryReport = {
     tempFilesRemoved: 0, uploadsResumed: 0, uploadsRemoved: 0, repositories: 0, blobLinksDropped: 0,
-    manifestsDropped: 0, tagsDropped: 0, corruptBlobsRemoved: 0, strayFilesRemoved: 0,
+    manifestsDropped: 0, tagsDropped: 0, corruptBlobsRemoved: 0, strayFilesRemoved: 0, uploadBytesRemoved: 0,
   };
   private readonly writer: AtomicWriter;
   private readonly uploads: UploadStore;
@@ -47,8 +54,10 @@ export class FsStorage implements RegistryStorage {
   private readonly blobSizes = new Map<string, number>();
   private readonly manifestCache = new Map<string, Buffer>();
   private manifestCacheBytes = 0;
-  private readonly uploadTtlMs: number;
+  readonly uploadTtlMs: number;
+  private readonly readOnly: boolean;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private gcRun: Promise<GcReport> | undefined;
 
   private constructor(opts: FsStorageOptions) {
     this.root = opts.root;
@@ -56,6 +65,7 @@ export class FsStorage implements RegistryStorage {
     this.writer = new AtomicWriter(this.layout.tmpDir);
     this.uploads = new UploadStore(this.layout);
     this.uploadTtlMs = opts.uploadTtlMs ?? 24 * 3600 * 1000;
+    this.readOnly = opts.readOnly ?? false;
   }
 
   /** Opens (creating if needed) a store and recovers it from whatever a crash left behind. */
@@ -69,14 +79,18 @@ export class FsStorage implements RegistryStorage {
       await releaseLock(s.root);
       throw err;
     }
-    const every = Math.min(s.uploadTtlMs, 3600 * 1000);
-    s.expiryTimer = setInterval(() => void s.uploads.expire(s.uploadTtlMs).catch(() => undefined), every);
-    s.expiryTimer.unref();
+    if (!s.readOnly) {
+      // At least every minute, so a short --upload-ttl is honoured within a minute of its expiry.
+      const every = Math.max(1000, Math.min(s.uploadTtlMs, 60 * 1000));
+      s.expiryTimer = setInterval(() => void s.uploads.expire(s.uploadTtlMs).catch(() => undefined), every);
+      s.expiryTimer.unref();
+    }
     return s;
   }
 
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await this.gcRun?.catch(() => undefined);
     await releaseLock(this.root);
   }
 
@@ -127,7 +141,16 @@ export class FsStorage implements RegistryStorage {
     return undefined;
   }
 
+  /** Throws BlobGoneError when the blob file is gone (garbage collected since the caller looked). */
   async linkBlob(name: string, digest: string): Promise<void> {
+    await this.mutex.run(blobKey(digest), async () => {
+      if ((await this.blobSize(digest)) === undefined) throw new BlobGoneError([digest]);
+      await this.linkLocked(name, digest);
+    });
+  }
+
+  /** Caller holds the blob's lock (so gc cannot remove the file meanwhile) and knows the file exists. */
+  private async linkLocked(name: string, digest: string): Promise<void> {
     await this.mutex.run(name, async () => {
       const r = this.repos.get(name);
       if (r?.blobs.has(digest)) return;
@@ -185,11 +208,14 @@ export class FsStorage implements RegistryStorage {
       } finally {
         await fh.close();
       }
-      // Same digest = same bytes: renaming over an existing blob (a concurrent push) is harmless.
-      await this.writer.moveInto(data, this.layout.blob(digest));
-      this.blobSizes.set(digest, session.offset);
-      await this.uploads.remove(session);
-      await this.linkBlob(session.repository, digest);
+      // Under the blob's lock: gc cannot remove the file between the rename and the link.
+      await this.mutex.run(blobKey(digest), async () => {
+        // Same digest = same bytes: renaming over an existing blob (a concurrent push) is harmless.
+        await this.writer.moveInto(data, this.layout.blob(digest));
+        this.blobSizes.set(digest, session.offset);
+        await this.uploads.remove(session);
+        await this.linkLocked(session.repository, digest);
+      });
       return { ok: true, size: session.offset };
     } finally {
       session.busy = false;
@@ -225,14 +251,41 @@ export class FsStorage implements RegistryStorage {
     }
   }
 
-  async putManifest(name: string, bytes: Buffer, record: ManifestRecord, tags: string[]): Promise<void> {
+  async putManifest(name: string, bytes: Buffer, record: ManifestRecord, tags: string[], requires: readonly string[] = []): Promise<void> {
+    // Under the manifest blob's lock: gc cannot remove the bytes before the revision link exists.
+    await this.mutex.run(blobKey(record.digest), () => this.putManifestLocked(name, bytes, record, tags, requires));
+  }
+
+  private async putManifestLocked(name: string, bytes: Buffer, record: ManifestRecord, tags: string[], requires: readonly string[]): Promise<void> {
     const blobPath = this.layout.blob(record.digest);
     if (!(await exists(blobPath))) await this.writer.writeFile(blobPath, bytes);
     this.cacheManifest(record.digest, bytes);
+    // Space for the revision link and every tag is taken before any of them becomes visible: on a
+    // full disk the PUT fails whole (the bytes above stay invisible until gc sweeps them).
+    const temps: string[] = [];
+    try {
+      temps.push(await this.writer.prepare(record.contentType));
+      for (const tag of tags) temps.push(await this.writer.prepare(record.digest));
+    } catch (err) {
+      await this.writer.discard(temps);
+      throw err;
+    }
     await this.mutex.run(name, async () => {
-      // Order matters for crash safety: bytes, then the repository's revision link, then tags.
-      await this.writer.writeFile(this.layout.revisionLink(name, record.digest), record.contentType);
-      for (const tag of tags) await this.writer.writeFile(this.layout.tag(name, tag), record.digest);
+      const current = this.repos.get(name);
+      const gone = requires.filter((d) => !current?.blobs.has(d) && !current?.manifests.has(d));
+      if (gone.length > 0) {
+        // gc swept them after the handler checked: refuse rather than store a dangling manifest.
+        await this.writer.discard(temps);
+        throw new BlobGoneError(gone);
+      }
+      try {
+        // Order matters for crash safety: bytes, then the repository's revision link, then tags.
+        await this.writer.moveInto(temps[0]!, this.layout.revisionLink(name, record.digest));
+        for (const [i, tag] of tags.entries()) await this.writer.moveInto(temps[i + 1]!, this.layout.tag(name, tag));
+      } catch (err) {
+        await this.writer.discard(temps); // the ones not moved yet
+        throw err;
+      }
       const r = this.repo(name);
       const previous = r.manifests.get(record.digest);
       if (previous?.subject) r.referrers.get(previous.subject)?.delete(record.digest);
@@ -295,6 +348,134 @@ export class FsStorage implements RegistryStorage {
     return out;
   }
 
+  // ---- garbage collection (see gc.ts for what is kept and why)
+
+  /** One run at a time: a call while one runs gets that run's report. */
+  collectGarbage(opts: GcOptions = {}): Promise<GcReport> {
+    this.gcRun ??= this.runGc(opts).finally(() => (this.gcRun = undefined));
+    return this.gcRun;
+  }
+
+  private async runGc(opts: GcOptions): Promise<GcReport> {
+    const started = Date.now();
+    const dryRun = opts.dryRun ?? this.readOnly;
+    const graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
+    const report = emptyGcReport(dryRun, graceMs, opts.uploadTtlMs ?? this.uploadTtlMs);
+    // Anything linked or written after this instant is newer than the run: never swept by it.
+    const cutoff = started - graceMs;
+
+    const expired = await this.uploads.expire(report.uploadTtlMs, dryRun);
+    report.uploadsExpired = expired.expired;
+    report.uploadBytesFreed = expired.bytes;
+
+    // Mark and sweep links, one repository at a time.
+    const unlinked = new Map<string, Set<string>>(); // dry run: links that would go
+    for (const [name, r] of [...this.repos]) {
+      report.repositories++;
+      const refs = new Set<string>();
+      const seen = new Set<string>();
+      await this.markManifests(r, refs, seen);
+      const candidates: string[] = [];
+      for (const digest of r.blobs) {
+        if (refs.has(digest)) continue;
+        if ((await mtimeOf(this.layout.blobLink(name, digest))) >= cutoff) report.recentKept++;
+        else candidates.push(digest);
+      }
+      if (candidates.length === 0) continue;
+      if (dryRun) {
+        unlinked.set(name, new Set(candidates));
+        report.linksRemoved += candidates.length;
+        continue;
+      }
+      await this.mutex.run(name, async () => {
+        // Manifests pushed since the mark may reference a candidate: mark them too.
+        await this.markManifests(r, refs, seen);
+        for (const digest of candidates) {
+          if (refs.has(digest) || !r.blobs.has(digest)) continue;
+          await unlink(this.layout.blobLink(name, digest)).catch(ignoreEnoent);
+          r.blobs.delete(digest);
+          report.linksRemoved++;
+        }
+      });
+    }
+    for (const r of this.repos.values()) report.manifests += r.manifests.size;
+
+    // Sweep blob files nothing holds.
+    const held = (digest: string) => {
+      for (const [name, r] of this.repos) {
+        if (r.manifests.has(digest)) return true;
+        if (r.blobs.has(digest) && !unlinked.get(name)?.has(digest)) return true;
+      }
+      return false;
+    };
+    for (const alg of await readdirSafe(this.layout.blobsDir)) {
+      for (const prefix of await readdirSafe(join(this.layout.blobsDir, alg))) {
+        for (const hex of await readdirSafe(join(this.layout.blobsDir, alg, prefix))) {
+          const digest = `${alg}:${hex}`;
+          if (!checkDigest(digest).ok) continue; // not ours to judge
+          const path = join(this.layout.blobsDir, alg, prefix, hex);
+          const st = await stat(path).catch(() => undefined);
+          if (!st) continue;
+          if (held(digest)) {
+            report.blobsKept++;
+            report.bytesKept += st.size;
+            continue;
+          }
+          // ctime moves on rename: a blob committed during the run is recent even if its data is old.
+          if (Math.max(st.mtimeMs, st.ctimeMs) >= cutoff) {
+            report.recentKept++;
+            report.blobsKept++;
+            report.bytesKept += st.size;
+            continue;
+          }
+          if (dryRun) {
+            report.blobsRemoved++;
+            report.bytesFreed += st.size;
+            continue;
+          }
+          await this.mutex.run(blobKey(digest), async () => {
+            // Commit, mount and manifest PUT link under this lock: re-check now that we hold it.
+            if (held(digest)) {
+              report.blobsKept++;
+              report.bytesKept += st.size;
+              return;
+            }
+            await rm(path, { force: true });
+            this.blobSizes.delete(digest);
+            this.uncacheManifest(digest);
+            report.blobsRemoved++;
+            report.bytesFreed += st.size;
+          });
+        }
+      }
+    }
+    report.durationMs = Date.now() - started;
+    return report;
+  }
+
+  /** Adds what every manifest of `r` not in `seen` references to `refs` (and the manifest itself). */
+  private async markManifests(r: RepoState, refs: Set<string>, seen: Set<string>): Promise<void> {
+    for (const rec of [...r.manifests.values()]) {
+      if (seen.has(rec.digest)) continue;
+      seen.add(rec.digest);
+      refs.add(rec.digest);
+      // A manifest that cannot be read stops the run (throws): its references are unknown.
+      for (const d of manifestReferences(await this.readManifest(rec))) refs.add(d);
+    }
+  }
+
+  private uncacheManifest(digest: string): void {
+    const cached = this.manifestCache.get(digest);
+    if (!cached) return;
+    this.manifestCache.delete(digest);
+    this.manifestCacheBytes -= cached.length;
+  }
+
+  /** Removes a file or directory found broken at start-up (counted by the caller), unless read-only. */
+  private async drop(path: string): Promise<void> {
+    if (!this.readOnly) await rm(path, { recursive: true, force: true });
+  }
+
   // ---- start-up recovery
 
   private async recover(verifyBlobs: boolean): Promise<void> {
@@ -302,12 +483,13 @@ export class FsStorage implements RegistryStorage {
     for (const d of [L.root, L.blobsDir, L.uploadsDir, L.reposDir, L.tmpDir]) await mkdir(d, { recursive: true });
     // Temp files are writes that never reached their rename: by construction nobody saw them.
     for (const f of await readdir(L.tmpDir)) {
-      await rm(join(L.tmpDir, f), { recursive: true, force: true });
+      await this.drop(join(L.tmpDir, f));
       this.recovery.tempFilesRemoved++;
     }
-    const up = await this.uploads.recover(this.uploadTtlMs);
+    const up = await this.uploads.recover(this.uploadTtlMs, this.readOnly);
     this.recovery.uploadsResumed = up.resumed;
     this.recovery.uploadsRemoved = up.removed;
+    this.recovery.uploadBytesRemoved = up.bytesRemoved;
     if (verifyBlobs) await this.verifyBlobFiles();
     await this.scanRepositories(L.reposDir, []);
     this.recovery.repositories = this.repos.size;
@@ -321,7 +503,7 @@ export class FsStorage implements RegistryStorage {
           const path = join(this.layout.blobsDir, alg, prefix, hex);
           const c = checkDigest(digest);
           if (!c.ok || !(await fileMatches(path, c.algorithm, digest))) {
-            await rm(path, { force: true });
+            await this.drop(path);
             this.recovery.corruptBlobsRemoved++;
           }
         }
@@ -348,14 +530,14 @@ export class FsStorage implements RegistryStorage {
     for (const [digest, path] of await this.digestFiles(L.blobLinksDir(name))) {
       const size = await this.blobSize(digest);
       if (size === undefined) {
-        await rm(path, { force: true });
+        await this.drop(path);
         this.recovery.blobLinksDropped++;
       } else r.blobs.add(digest);
     }
     for (const [digest, path] of await this.digestFiles(L.revisionsDir(name))) {
       const rec = await this.loadManifest(digest, path);
       if (!rec) {
-        await rm(path, { force: true });
+        await this.drop(path);
         this.recovery.manifestsDropped++;
         continue;
       }
@@ -366,7 +548,7 @@ export class FsStorage implements RegistryStorage {
       const path = join(L.tagsDir(name), tag);
       const target = isValidTag(tag) ? (await readFile(path, 'utf8').catch(() => '')).trim() : '';
       if (!r.manifests.has(target)) {
-        await rm(path, { recursive: true, force: true });
+        await this.drop(path);
         this.recovery.tagsDropped++;
       } else r.tags.set(tag, target);
     }
@@ -400,7 +582,7 @@ export class FsStorage implements RegistryStorage {
         const path = join(dir, alg, enc);
         if (checkDigest(digest).ok) out.push([digest, path]);
         else {
-          await rm(path, { recursive: true, force: true });
+          await this.drop(path);
           this.recovery.strayFilesRemoved++;
         }
       }
@@ -451,6 +633,20 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Lock key of a blob's file (repository names cannot contain ':', so no clash with them). */
+function blobKey(digest: string): string {
+  return `blob:${digest}`;
+}
+
+/** Last modification of a file in ms; 0 when it cannot be read (then it counts as old). */
+async function mtimeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

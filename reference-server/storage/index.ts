@@ -15,4 +15,6 @@
 export type { RegistryStorage, RecoveryReport, ByteRange, CommitResult, ManifestRecord, UploadSession } from './types.js';
 export { FsStorage, StorageLockedError, type FsStorageOptions } from './fs-storage.js';
 export { UploadBusyError, UploadSizeError } from './uploads.js';
+export { BlobGoneError, storageFailure, type StorageFailure } from './errors.js';
+export { DEFAULT_GC_GRACE_MS, type GcOptions, type GcReport } from './gc.js';
 export { referrerInfo } from './manifest-info.js';

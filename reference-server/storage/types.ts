@@ -25,6 +25,8 @@ export interface RecoveryReport {
   tagsDropped: number;
   corruptBlobsRemoved: number;
   strayFilesRemoved: number;
+  /** Bytes held by the upload sessions removed (expired, broken or single-request). */
+  uploadBytesRemoved: number;
 }
 
 export interface RegistryStorage {
@@ -41,6 +43,7 @@ export interface RegistryStorage {
   openBlob(digest: string, range?: ByteRange): Readable;
   /** Some repository that links the blob (automatic mount by content). */
   repositoryWithBlob(digest: string): string | undefined;
+  /** BlobGoneError when the blob was garbage collected since the caller looked. */
   linkBlob(name: string, digest: string): Promise<void>;
   unlinkBlob(name: string, digest: string): Promise<boolean>;
 
@@ -57,8 +60,12 @@ export interface RegistryStorage {
   manifest(name: string, digest: string): ManifestRecord | undefined;
   tagTarget(name: string, tag: string): string | undefined;
   readManifest(record: ManifestRecord): Promise<Buffer>;
-  /** Stores bytes + record, then points each tag at it (all atomic renames, manifest first). */
-  putManifest(name: string, bytes: Buffer, record: ManifestRecord, tags: string[]): Promise<void>;
+  /**
+   * Stores bytes + record, then points each tag at it (all atomic renames, manifest first).
+   * `requires`: digests (blobs or manifests) that must still be in the repository when the manifest
+   * becomes visible; BlobGoneError (nothing stored) when gc swept one since the caller checked.
+   */
+  putManifest(name: string, bytes: Buffer, record: ManifestRecord, tags: string[], requires?: readonly string[]): Promise<void>;
   /** Removes the manifest from the repository together with every tag pointing at it. */
   deleteManifest(name: string, digest: string): Promise<boolean>;
   deleteTag(name: string, tag: string): Promise<boolean>;

@@ -63,11 +63,17 @@ export class UploadStore {
   async create(repository: string, algorithm: DigestAlgorithm, resumable = true): Promise<UploadSession> {
     const id = randomUUID();
     const dir = this.layout.uploadDir(id);
-    await mkdir(dir, { recursive: true });
-    await writeFile(this.layout.uploadData(id), '');
     const now = Date.now();
     const state: StateFile = { repository, algorithm, createdAt: now, resumable };
-    await writeFile(this.layout.uploadState(id), JSON.stringify(state));
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(this.layout.uploadData(id), '');
+      await writeFile(this.layout.uploadState(id), JSON.stringify(state));
+    } catch (err) {
+      // A full disk can fail the state file half-written: leave no session directory behind.
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
     const s: UploadSession = { id, repository, algorithm, createdAt: now, updatedAt: now, offset: 0, digester: new Digester(algorithm), busy: false };
     this.sessions.set(id, s);
     return s;
@@ -158,9 +164,10 @@ export class UploadStore {
    * Start-up: sessions with a readable state resume (offset = data size); anything else in
    * uploads/ is a leftover and goes, as do single-request uploads and sessions idle for longer than `ttlMs`.
    */
-  async recover(ttlMs: number): Promise<{ resumed: number; removed: number }> {
+  async recover(ttlMs: number, dryRun = false): Promise<{ resumed: number; removed: number; bytesRemoved: number }> {
     let resumed = 0;
     let removed = 0;
+    let bytesRemoved = 0;
     let entries: string[] = [];
     try {
       entries = await readdir(this.layout.uploadsDir);
@@ -174,11 +181,13 @@ export class UploadStore {
         this.sessions.set(id, s);
         resumed++;
       } else {
-        await rm(`${this.layout.uploadsDir}/${id}`, { recursive: true, force: true });
+        bytesRemoved += await dirBytes(`${this.layout.uploadsDir}/${id}`);
+        // dry run (`regprobe gc --dry-run`): count what would go, touch nothing
+        if (!dryRun) await rm(`${this.layout.uploadsDir}/${id}`, { recursive: true, force: true });
         removed++;
       }
     }
-    return { resumed, removed };
+    return { resumed, removed, bytesRemoved };
   }
 
   private async load(id: string): Promise<UploadSession | null> {
@@ -203,20 +212,34 @@ export class UploadStore {
   }
 
   /** Removes sessions idle for longer than `ttlMs` (spec: servers SHOULD time out unfinished uploads). */
-  async expire(ttlMs: number): Promise<number> {
+  async expire(ttlMs: number, dryRun = false): Promise<{ expired: number; bytes: number }> {
     const now = Date.now();
-    let n = 0;
+    let expired = 0;
+    let bytes = 0;
     for (const s of [...this.sessions.values()]) {
       if (!s.busy && now - s.updatedAt > ttlMs) {
-        await this.remove(s);
-        n++;
+        if (!dryRun) await this.remove(s);
+        expired++;
+        bytes += s.offset;
       }
     }
-    return n;
+    return { expired, bytes };
   }
 }
 
 const WRITE_BATCH = 1024 * 1024;
+
+/** Bytes of the regular files directly in `dir` (an upload session: data + state). */
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for (const f of await readdir(dir)) total += (await stat(`${dir}/${f}`).catch(() => ({ size: 0 }))).size;
+  } catch {
+    /* not a directory: a stray file */
+    total += (await stat(dir).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
 
 async function writeAll(fh: import('node:fs/promises').FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
   let pending = chunks;

@@ -1,7 +1,7 @@
 // end-3 (GET/HEAD), end-7a/7b (PUT by tag or digest, ?tag=), end-9 (DELETE manifest or tag).
 import { checkDigest, digestOf, type DigestAlgorithm } from '../../src/oci/digest.js';
 import { isValidTag } from '../../src/oci/names.js';
-import { referrerInfo, type ManifestRecord } from '../storage/index.js';
+import { BlobGoneError, referrerInfo, type ManifestRecord } from '../storage/index.js';
 import { contentLength, readSmallBody, sendBody, sendEmpty, type HandlerContext } from './context.js';
 import { requireDigest } from './digests.js';
 import { deleteDisabled, RegistryError, tagInvalid } from './errors.js';
@@ -74,7 +74,13 @@ export async function putManifest(ctx: HandlerContext): Promise<void> {
     throw err;
   }
   const record: ManifestRecord = { digest, size: bytes.length, contentType: valid.contentType, ...referrerInfo(valid.doc, valid.contentType) };
-  await storage.putManifest(name, bytes, record, tags);
+  try {
+    await storage.putManifest(name, bytes, record, tags, valid.requirements.map((r) => r.digest));
+  } catch (err) {
+    // gc swept a blob between the check above and the store: the same answer as if it had been first.
+    if (err instanceof BlobGoneError) throw new RegistryError(400, 'MANIFEST_BLOB_UNKNOWN', 'the manifest references a blob unknown to this repository', { digests: err.digests });
+    throw err;
+  }
   const headers: Record<string, string | string[]> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (valid.subject) headers['OCI-Subject'] = valid.subject;
   if (extraTags.length > 0) headers['OCI-Tag'] = tags;

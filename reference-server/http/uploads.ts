@@ -2,7 +2,7 @@
 // end-14 (DELETE = cancel). Bytes stream straight to the session file; the digest runs alongside.
 import { checkDigest, type DigestAlgorithm, isSupportedAlgorithm } from '../../src/oci/digest.js';
 import { isValidName } from '../../src/oci/names.js';
-import { UploadBusyError, UploadSizeError, type UploadSession } from '../storage/index.js';
+import { BlobGoneError, UploadBusyError, UploadSizeError, type UploadSession } from '../storage/index.js';
 import { contentLength, hasBody, sendEmpty, type HandlerContext } from './context.js';
 import { requireDigest } from './digests.js';
 import { nameInvalid, RegistryError } from './errors.js';
@@ -66,7 +66,12 @@ async function tryMount(ctx: HandlerContext, digest: string): Promise<boolean> {
   } else if (!config.automaticMount || config.authEnabled || storage.repositoryWithBlob(digest) === undefined) {
     return false;
   }
-  await storage.linkBlob(name, digest);
+  try {
+    await storage.linkBlob(name, digest);
+  } catch (err) {
+    if (err instanceof BlobGoneError) return false; // garbage collected meanwhile: upload it instead
+    throw err;
+  }
   return true;
 }
 

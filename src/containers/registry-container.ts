@@ -1,9 +1,10 @@
 // Starts the registry under test from an image with testcontainers: pulls it when missing, publishes
 // its port on 127.0.0.1 only (when the engine is on this machine), waits until GET /v2/ answers 200
-// or 401, and removes the container again: on stop(), and on SIGINT/SIGTERM (then the process exits
-// 130/143). Every wait is bounded. Errors are one line a user can act on.
+// or 401 (a registry that exits first is reported with its exit code and log), and removes the
+// container again: on stop(), and on SIGINT/SIGTERM (then the process exits 130/143). Every wait is bounded. Errors are one line a user can act on.
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { GenericContainer, getContainerRuntimeClient, getReaper, ImageName, type BoundPorts, type ContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 import { RegistryClient } from '../client/registry-client.js';
 import { oneLine } from '../conformance/probe.js';
@@ -50,6 +51,8 @@ export interface StartOptions {
 const ENGINE_TIMEOUT_MS = 20_000;
 const PULL_TIMEOUT_MS = 15 * 60_000;
 const STOP_TIMEOUT_MS = 20_000;
+/** Time the engine may take to register a wait for the container's exit (it answers at once when well). */
+const WATCH_TIMEOUT_MS = 10_000;
 
 /** Resolves with `p`, or rejects with `onTimeout()` after `ms`. */
 function bounded<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -107,6 +110,8 @@ class RegistryReady implements WaitStrategy {
     private readonly port: number,
     private readonly host: string,
     private readonly describe: () => string,
+    /** Called when the wait begins: from then on this wait reports an exit itself. */
+    private readonly onWaiting: () => void = () => {},
   ) {}
 
   withStartupTimeout(ms: number): this {
@@ -122,6 +127,7 @@ class RegistryReady implements WaitStrategy {
   }
 
   async waitUntilReady(container: DockerContainer, boundPorts: BoundPorts): Promise<void> {
+    this.onWaiting();
     const url = `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${boundPorts.getBinding(this.port)}/`;
     const client = new RegistryClient({ baseUrl: url, timeoutMs: 2000, userAgent: 'regprobe' });
     const deadline = Date.now() + this.timeoutMs;
@@ -129,12 +135,7 @@ class RegistryReady implements WaitStrategy {
     try {
       for (;;) {
         const state = (await container.inspect()).State;
-        if (!state.Running) {
-          const logs = await lastLogLines(container, 5);
-          throw new ContainerStartError(
-            `${this.describe()} exited (code ${state.ExitCode}) before GET /v2/ answered${logs ? `; its log says: ${logs}` : ' (it logged nothing)'}`,
-          );
-        }
+        if (!state.Running) throw await exitedError(container, this.describe(), state.ExitCode);
         try {
           const res = await client.request({ method: 'GET', path: '/v2/', timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now())) });
           await res.dump();
@@ -154,6 +155,65 @@ class RegistryReady implements WaitStrategy {
       `${this.describe()} did not answer GET /v2/ with 200 or 401 within ${Math.round(this.timeoutMs / 1000)} s (last: ${last}; is --container-port the port it listens on?)${logs ? `; its log says: ${logs}` : ''}`,
     );
   }
+}
+
+/** The error for a registry that ended before it answered: its exit code and what its log says. */
+async function exitedError(container: DockerContainer, describe: string, code: number): Promise<ContainerStartError> {
+  const logs = await lastLogLines(container, 5);
+  return new ContainerStartError(`${describe} exited (code ${code}) before GET /v2/ answered${logs ? `; its log says: ${logs}` : ' (it logged nothing)'}`);
+}
+
+/** The container's state when it has run and ended (exited or dead); undefined while it runs, before it starts, or when it is gone. */
+async function endedState(container: DockerContainer): Promise<{ ExitCode: number } | undefined> {
+  try {
+    const state = (await bounded(container.inspect(), ENGINE_TIMEOUT_MS, () => new Error('timed out'))).State;
+    return !state.Running && (state.Status === 'exited' || state.Status === 'dead') ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface ExitWatch {
+  /** Resolves when the container stops; never when the watch could not be set up or was cancelled. */
+  stopped: Promise<void>;
+  cancel(): void;
+}
+
+/**
+ * Asks the engine to say when the container next stops (POST /containers/ID/wait?condition=next-exit).
+ * Resolves once the engine has registered that wait (it sends the response headers only then), so
+ * that an exit right after start is not missed, however slow this process is to look (testcontainers
+ * only polls for bound ports, which an exited container never has, and times out after 10 s).
+ */
+function watchNextExit(container: DockerContainer, timeoutMs = WATCH_TIMEOUT_MS): Promise<ExitWatch> {
+  const abort = new AbortController();
+  const cancel = () => abort.abort();
+  const never: ExitWatch = { stopped: new Promise<void>(() => {}), cancel };
+  const dial = new Promise<ExitWatch>((resolve) => {
+    container.modem.dial(
+      {
+        path: `/containers/${container.id}/wait?`,
+        method: 'POST',
+        isStream: true,
+        abortSignal: abort.signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+        options: { condition: 'next-exit' },
+      },
+      (err: Error | null, res: IncomingMessage | null) => {
+        if (err || !res) return resolve(never);
+        const stopped = new Promise<void>((done) => {
+          res.on('error', () => {}); // aborted by cancel(): the watch just ends
+          res.on('end', () => done());
+          res.resume();
+        });
+        resolve({ stopped, cancel });
+      },
+    );
+  });
+  return bounded(dial, timeoutMs, () => new Error('timed out')).catch(() => {
+    cancel();
+    return never;
+  });
 }
 
 const LOG_LINE_MAX = 300;
@@ -196,7 +256,7 @@ class RegistryContainer extends GenericContainer {
   constructor(
     image: string,
     private readonly hostIp: string | undefined,
-    private readonly onCreated: (id: string) => void,
+    private readonly onCreated: (id: string) => Promise<void>,
   ) {
     super(image);
   }
@@ -208,7 +268,7 @@ class RegistryContainer extends GenericContainer {
   }
 
   protected override async containerCreated(containerId: string): Promise<void> {
-    this.onCreated(containerId);
+    await this.onCreated(containerId);
   }
 }
 
@@ -275,22 +335,51 @@ export async function startRegistryContainer(spec: ContainerSpec, opts: StartOpt
         `testcontainers could not start its reaper container (testcontainers/ryuk): ${oneLine((err as Error).message)}; where that image cannot be pulled, set TESTCONTAINERS_RYUK_DISABLED=true (regprobe still removes the registry when it ends)`,
       );
     }
-    const container = new RegistryContainer(spec.image, local ? '127.0.0.1' : undefined, (id) => (createdId = id))
+    const describe = `the registry in ${label}`;
+    // A registry that exits at start must be reported as such, with its exit code and log, not as
+    // testcontainers' timeout waiting for bound ports (an exited container has none). Until our wait
+    // for GET /v2/ begins (it then reports an exit itself), the engine's word that the container
+    // stopped ends the start at once.
+    let waiting = false;
+    let exitWatch: ExitWatch | undefined;
+    let failEarly: (err: Error) => void = () => {};
+    const exitedEarly = new Promise<never>((_, reject) => (failEarly = reject));
+    exitedEarly.catch(() => {});
+    const onCreated = async (id: string): Promise<void> => {
+      createdId = id;
+      const handle = engine.container.dockerode.getContainer(id);
+      exitWatch = await watchNextExit(handle);
+      void exitWatch.stopped.then(async () => {
+        if (waiting) return;
+        const state = await endedState(handle);
+        if (state && !waiting) failEarly(await exitedError(handle, describe, state.ExitCode));
+      });
+    };
+    const container = new RegistryContainer(spec.image, local ? '127.0.0.1' : undefined, onCreated)
       .withName(`regprobe-${spec.preset ?? 'registry'}-${randomBytes(4).toString('hex')}`)
       .withExposedPorts(spec.port)
       .withEnvironment(spec.env)
-      .withWaitStrategy(new RegistryReady(spec.port, host, () => `the registry in ${label}`))
+      .withWaitStrategy(new RegistryReady(spec.port, host, () => describe, () => (waiting = true)))
       .withStartupTimeout(spec.startupTimeoutMs)
       .withLabels({ 'org.regprobe.role': 'registry-under-test' });
     if (spec.command) container.withCommand(spec.command);
     if (spec.files.length > 0) container.withCopyContentToContainer(spec.files.map((f) => ({ content: f.content, target: f.path })));
     say(`starting ${label}`);
     const t0 = Date.now();
+    const starting = container.start();
+    // When the exit wins the race, testcontainers' start is left to fail on its own (the container is removed below).
+    starting.catch(() => {});
     try {
-      started = await container.start();
+      started = await Promise.race([starting, exitedEarly]);
     } catch (err) {
       if (err instanceof ContainerStartError) throw err;
+      // The watch could not be set up (or missed the exit): ask the engine whether the container has ended.
+      const handle = createdId ? engine.container.dockerode.getContainer(createdId) : undefined;
+      const state = handle && (await endedState(handle));
+      if (handle && state) throw await exitedError(handle, describe, state.ExitCode);
       throw new ContainerStartError(`cannot start ${label}: ${oneLine((err as Error).message)}`);
+    } finally {
+      exitWatch?.cancel();
     }
     createdId = started.getId();
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${started.getMappedPort(spec.port)}`;

@@ -1,7 +1,8 @@
 // Starts the registry under test from an image with testcontainers: pulls it when missing, publishes
 // its port on 127.0.0.1 only (when the engine is on this machine), waits until GET /v2/ answers 200
 // or 401 (a registry that exits first is reported with its exit code and log), and removes the
-// container again: on stop(), and on SIGINT/SIGTERM (then the process exits 130/143). Every wait is bounded. Errors are one line a user can act on.
+// container again: on stop(), and on SIGINT/SIGTERM (then the process exits 130/143). Every wait
+// is bounded. Errors are one line a user can act on.
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';

@@ -3,7 +3,8 @@
 // (image manifest: config + layers, except non-distributable ones; index: its manifests; never the subject).
 import { checkDigest, digestOf } from '../../src/oci/digest.js';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType } from '../../src/oci/media-types.js';
-import { RegistryError } from './errors.js';
+import { clip, RegistryError, summarizeValue } from './errors.js';
+import { parseJsonBody } from './json-body.js';
 
 export interface Requirement {
   digest: string;
@@ -29,12 +30,9 @@ export function bareMediaType(contentType: string | undefined): string | undefin
 }
 
 export function validateManifest(bytes: Buffer, headerContentType: string | undefined): ValidManifest {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw invalid(`not valid JSON (${(err as Error).message})`);
-  }
+  const json = parseJsonBody(bytes.toString('utf8'));
+  if (!json.ok) throw invalid(json.reason);
+  const parsed = json.value;
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('not a JSON object');
   const doc = parsed as Record<string, unknown>;
   const header = bareMediaType(headerContentType);
@@ -44,7 +42,7 @@ export function validateManifest(bytes: Buffer, headerContentType: string | unde
     if (typeof doc.mediaType !== 'string') throw invalid('mediaType must be a string');
     type = doc.mediaType;
     if (headerIsManifest && header !== type) {
-      throw invalid(`Content-Type ${header} does not match the manifest's mediaType ${type}`, { contentType: header, mediaType: type });
+      throw invalid(`Content-Type ${clip(header)} does not match the manifest's mediaType ${clip(type)}`, { contentType: header, mediaType: type });
     }
   } else if (headerIsManifest) {
     type = header!;
@@ -56,9 +54,9 @@ export function validateManifest(bytes: Buffer, headerContentType: string | unde
     throw invalid('no mediaType field and no manifest Content-Type');
   }
   if (!MANIFEST_MEDIA_TYPES.includes(type)) {
-    throw invalid(`unsupported manifest media type ${type}`, { mediaType: type, supported: MANIFEST_MEDIA_TYPES });
+    throw invalid(`unsupported manifest media type ${clip(type)}`, { mediaType: clip(type), supported: MANIFEST_MEDIA_TYPES });
   }
-  if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2', { schemaVersion: doc.schemaVersion });
+  if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2', { schemaVersion: summarizeValue(doc.schemaVersion) });
   if (doc.artifactType !== undefined && typeof doc.artifactType !== 'string') throw invalid('artifactType must be a string');
   if (doc.annotations !== undefined) checkAnnotations(doc.annotations, 'annotations');
 
@@ -104,8 +102,8 @@ function checkDescriptor(d: unknown, field: string): boolean {
   if (typeof desc.mediaType !== 'string' || desc.mediaType === '') throw invalid(`${field}.mediaType must be a non-empty string`);
   // A well-formed digest of an algorithm we do not implement is not invalid, just content we cannot hold.
   const dc = typeof desc.digest === 'string' ? checkDigest(desc.digest) : null;
-  if (!dc || (!dc.ok && dc.reason === 'malformed')) throw invalid(`${field}.digest is not a valid digest`, { field, digest: desc.digest });
-  if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0) throw invalid(`${field}.size must be a non-negative integer`, { field, size: desc.size });
+  if (!dc || (!dc.ok && dc.reason === 'malformed')) throw invalid(`${field}.digest is not a valid digest`, { field, digest: summarizeValue(desc.digest) });
+  if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0) throw invalid(`${field}.size must be a non-negative integer`, { field, size: summarizeValue(desc.size) });
   if (desc.annotations !== undefined) checkAnnotations(desc.annotations, `${field}.annotations`);
   if (desc.urls !== undefined && (!Array.isArray(desc.urls) || !desc.urls.every((u) => typeof u === 'string'))) throw invalid(`${field}.urls must be an array of strings`);
   if (desc.data !== undefined) {

@@ -11,10 +11,11 @@ import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { getCatalog } from './catalog.js';
 import { sendError, type Handler, type HandlerConfig, type HandlerContext } from './context.js';
-import { nameInvalid, RegistryError } from './errors.js';
+import { clip, nameInvalid, RegistryError } from './errors.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { getReferrers } from './referrers.js';
 import { getTags } from './tags.js';
+import { sendStorageFailure, storageFailure } from './storage-failure.js';
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from './uploads.js';
 
 export interface RouterOptions {
@@ -129,40 +130,94 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
     await entry.handler(ctx);
   }
 
+  /** Answers a request whose handler failed: the error's own answer, or 500 for anything unexpected. */
+  function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (err instanceof RegistryError) {
+      if (!res.headersSent && !res.destroyed) sendError(req, res, err, config.maxManifestSize);
+      else res.destroy();
+      return;
+    }
+    if (req.destroyed || res.destroyed || req.socket.destroyed || isAborted(err)) {
+      // The client went away (or cut its body short): there is nobody to answer.
+      res.destroy();
+      return;
+    }
+    const failure = storageFailure(err);
+    if (failure) {
+      // Disk full or I/O error: logged, and answered 507/500 with a body that says what happened.
+      logger.error('storage failure', { method: req.method, url: clip(req.url ?? ''), errno: failure.errno, error: describeError(err) });
+      tracing?.error(req, err);
+      sendStorageFailure(req, res, failure, config.maxManifestSize);
+      return;
+    }
+    logger.error('internal error', { method: req.method, url: clip(req.url ?? ''), error: describeError(err) });
+    tracing?.error(req, err);
+    sendInternalError(res);
+  }
+
+  /**
+   * The last resort: answering the failure failed too (a renderer, a logger or a tracer threw). This
+   * request gets a 500 if nothing was sent yet, else its connection is closed; the process goes on.
+   */
+  function lastResort(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    try {
+      logger.error('internal error while answering a request', { method: req.method, url: clip(req.url ?? ''), error: describeError(err) });
+    } catch {
+      // a logger that throws must not take the request boundary with it
+    }
+    try {
+      sendInternalError(res);
+    } catch {
+      res.destroy();
+    }
+  }
+
   return (req, res) => {
     const started = performance.now();
-    tracing?.start(req, res);
-    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
-    res.once('close', () => {
-      logger.request({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        status: res.statusCode,
-        durationMs: performance.now() - started,
-        remote: req.socket.remoteAddress ?? '',
-        completed: res.writableFinished,
+    try {
+      tracing?.start(req, res);
+      res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+      res.once('close', () => {
+        try {
+          logger.request({
+            method: req.method ?? '',
+            url: req.url ?? '',
+            status: res.statusCode,
+            durationMs: performance.now() - started,
+            remote: req.socket.remoteAddress ?? '',
+            completed: res.writableFinished,
+          });
+        } catch {
+          // logging is not worth a process
+        }
       });
-    });
-    dispatch(req, res).catch((err: unknown) => {
-      if (err instanceof RegistryError) {
-        if (!res.headersSent && !res.destroyed) sendError(req, res, err);
-        else res.destroy();
-        return;
-      }
-      if (req.destroyed || res.destroyed || req.socket.destroyed || isAborted(err)) {
-        // The client went away (or cut its body short): there is nobody to answer.
-        res.destroy();
-        return;
-      }
-      logger.error('internal error', { method: req.method, url: req.url, error: err instanceof Error ? err.stack ?? err.message : String(err) });
-      tracing?.error(req, err);
-      if (!res.headersSent) {
-        const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal server error' }] });
-        res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-        res.end(body);
-      } else res.destroy();
-    });
+    } catch (err) {
+      lastResort(req, res, err);
+      return;
+    }
+    dispatch(req, res)
+      .catch((err: unknown) => answerFailure(req, res, err))
+      .catch((err: unknown) => lastResort(req, res, err));
   };
+}
+
+function sendInternalError(res: ServerResponse): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal server error' }] });
+  res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
+}
+
+/** An error for the log: its stack (bounded), whatever was thrown. */
+function describeError(err: unknown): string {
+  try {
+    return clip(err instanceof Error ? err.stack ?? err.message : String(err), 4000);
+  } catch {
+    return 'unprintable error';
+  }
 }
 
 function isAborted(err: unknown): boolean {

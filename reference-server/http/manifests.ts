@@ -16,13 +16,22 @@ function reference(ref: string): Reference {
   return { tag: ref };
 }
 
+/**
+ * The reference of a read or delete: a tag outside the grammar cannot exist, so it is unknown
+ * (404, as distribution answers and the v1.1.1 conformance suite expects); only PUT says TAG_INVALID.
+ */
+function existingReference(ctx: HandlerContext): Reference {
+  if (!ctx.ref.includes(':') && !isValidTag(ctx.ref)) throw unknown(ctx, { tag: ctx.ref });
+  return reference(ctx.ref);
+}
+
 function unknown(ctx: HandlerContext, ref: Reference): RegistryError {
   if (!ctx.storage.hasRepository(ctx.name)) return new RegistryError(404, 'NAME_UNKNOWN', undefined, { name: ctx.name });
   return new RegistryError(404, 'MANIFEST_UNKNOWN', undefined, ref.tag !== undefined ? { tag: ref.tag } : { digest: ref.digest });
 }
 
 export async function getManifest(ctx: HandlerContext): Promise<void> {
-  const ref = reference(ctx.ref);
+  const ref = existingReference(ctx);
   const digest = ref.digest ?? ctx.storage.tagTarget(ctx.name, ref.tag);
   const rec = digest ? ctx.storage.manifest(ctx.name, digest) : undefined;
   if (!rec) throw unknown(ctx, ref);
@@ -89,7 +98,7 @@ export async function putManifest(ctx: HandlerContext): Promise<void> {
 
 export async function deleteManifest(ctx: HandlerContext): Promise<void> {
   if (!ctx.config.deleteEnabled) throw deleteDisabled();
-  const ref = reference(ctx.ref);
+  const ref = existingReference(ctx);
   const ok = ref.tag !== undefined ? await ctx.storage.deleteTag(ctx.name, ref.tag) : await ctx.storage.deleteManifest(ctx.name, ref.digest);
   if (!ok) throw unknown(ctx, ref);
   sendEmpty(ctx, 202);

@@ -1,6 +1,6 @@
 // end-1, routing, name grammar and malformed requests of the reference registry.
 import t from 'tap';
-import { errorCodes, parseRawResponse, rawExchange, startRegistry } from './harness.js';
+import { errorCodes, parseRawResponse, pushImage, rawExchange, startRegistry } from './harness.js';
 
 t.test('GET /v2/ answers 200 with the API version header (end-1)', async (t) => {
   const { client } = await startRegistry(t);
@@ -56,11 +56,31 @@ t.test('names outside the grammar are 400 NAME_INVALID and never touch the disk'
   }
 });
 
+t.test('a tag outside the grammar cannot exist: 404 on GET/HEAD/DELETE, 400 TAG_INVALID on PUT', async (t) => {
+  const { client } = await startRegistry(t);
+  await pushImage(client, 'repo', 'v1');
+  // The v1.1.1 conformance suite reads /manifests/.INVALID_MANIFEST_NAME and wants 404 (so does distribution).
+  for (const method of ['GET', 'HEAD', 'DELETE']) {
+    for (const tag of ['.INVALID_MANIFEST_NAME', '-dash', 'x'.repeat(129)]) {
+      const res = await client.request({ method, path: `/v2/repo/manifests/${tag}` });
+      t.equal(res.status, 404, `${method} ${tag.slice(0, 24)}`);
+      if (method !== 'HEAD') t.same(await errorCodes(res), ['MANIFEST_UNKNOWN'], `${method} ${tag.slice(0, 24)}: code`);
+      else await res.dump();
+    }
+  }
+  const noRepo = await client.request({ method: 'GET', path: '/v2/nothing/here/manifests/.INVALID_MANIFEST_NAME' });
+  t.equal(noRepo.status, 404);
+  t.same(await errorCodes(noRepo), ['NAME_UNKNOWN'], 'as for any tag of a repository that does not exist');
+  const put = await client.request({ method: 'PUT', path: '/v2/repo/manifests/.INVALID_MANIFEST_NAME', body: '{}' });
+  t.equal(put.status, 400);
+  t.same(await errorCodes(put), ['TAG_INVALID']);
+  const still = await client.request({ method: 'GET', path: '/v2/repo/manifests/v1' });
+  t.equal(still.status, 200, 'DELETE of an invalid tag removed nothing');
+  await still.dump();
+});
+
 t.test('bad tags and digests in references are 400 with TAG_INVALID / DIGEST_INVALID', async (t) => {
   const { client } = await startRegistry(t);
-  const tag = await client.request({ method: 'GET', path: '/v2/repo/manifests/.hidden' });
-  t.equal(tag.status, 400);
-  t.same(await errorCodes(tag), ['TAG_INVALID']);
   const long = await client.request({ method: 'PUT', path: `/v2/repo/manifests/${'x'.repeat(129)}`, body: '{}' });
   t.equal(long.status, 400);
   t.same(await errorCodes(long), ['TAG_INVALID']);

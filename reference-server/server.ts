@@ -12,10 +12,10 @@ import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
 import type { RequestTracing } from './telemetry.js';
 import type { TlsCredentials } from './tls.js';
 import { keepFreedHeapMemory } from '../src/runtime/allocator.js';
-import { FsStorage, type RecoveryReport } from './storage/index.js';
+import { FsStorage, type GcOptions, type GcReport, type RecoveryReport } from './storage/index.js';
 
 export { makeLogger, type ServerLogger, type LogFormat, type RequestLogEntry } from './logger.js';
-export type { RecoveryReport } from './storage/index.js';
+export type { RecoveryReport, GcReport, GcOptions } from './storage/index.js';
 export { StorageLockedError } from './storage/index.js';
 
 export interface ReferenceServerOptions {
@@ -45,6 +45,10 @@ export interface ReferenceServerOptions {
   shutdownTimeoutMs?: number;
   /** Idle upload sessions are removed after this long; default 24 h. */
   uploadTtlMs?: number;
+  /** Online garbage collection every this many ms (storage/gc.ts); default 0 = never. */
+  gcIntervalMs?: number;
+  /** Unreferenced links and blobs younger than this survive a gc run; default 1 h. */
+  gcGraceMs?: number;
   /** Re-hash every blob on start and drop those that do not match (slow on big stores); default false. */
   verifyBlobsOnStart?: boolean;
   /** A server span per request (reference-server/telemetry.ts otelRequestTracing()); default none. */
@@ -58,6 +62,8 @@ export interface ReferenceServer {
   storageDir: string;
   /** What start-up recovery found and cleaned in the storage directory. */
   recovery: RecoveryReport;
+  /** One garbage collection run now (the --gc-interval timer runs the same), with the server's grace unless given. */
+  collectGarbage(opts?: GcOptions): Promise<GcReport>;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), then resolve. */
   close(): Promise<void>;
 }
@@ -157,6 +163,18 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
     if (ownsDir) await rm(storageDir, { recursive: true, force: true });
     throw err;
   }
+  // Online gc: one run at a time (a run still going when the next tick comes is not doubled).
+  const gcEvery = opts.gcIntervalMs ?? 0;
+  const collectGarbage = (o: GcOptions = {}) => storage.collectGarbage({ graceMs: opts.gcGraceMs, ...o });
+  const gcTimer = gcEvery > 0
+    ? setInterval(() => {
+        collectGarbage().then(
+          (report) => logger.info('garbage collected', { ...report }),
+          (err: unknown) => logger.error('garbage collection failed', { error: err instanceof Error ? err.message : String(err) }),
+        );
+      }, gcEvery)
+    : undefined;
+  gcTimer?.unref();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -167,6 +185,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       closing = true;
+      clearInterval(gcTimer);
       const stopped = new Promise<void>((res) => server.close(() => res()));
       server.closeIdleConnections();
       if (inFlight > 0) {
@@ -184,5 +203,5 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
     })());
 
   logger.info('reference registry listening', { url: `${scheme}://${urlHost}:${port}`, storage: storageDir });
-  return { url: `${scheme}://${urlHost}:${port}`, host, port, storageDir, recovery: storage.recovery, close };
+  return { url: `${scheme}://${urlHost}:${port}`, host, port, storageDir, recovery: storage.recovery, collectGarbage, close };
 }

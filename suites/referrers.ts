@@ -14,6 +14,8 @@ const SBOM = 'application/vnd.regprobe.sbom.v1';
 const SIGNATURE = 'application/vnd.regprobe.signature.v1';
 const BUNDLE = 'application/vnd.regprobe.bundle.v1';
 const MAX_PAGES = 20;
+/** Referrers pushed for the pagination case: more than one page on a registry paging in tens. */
+const PAGINATE_COUNT = 12;
 
 const END_12A = {
   ref: 'end-12a',
@@ -272,6 +274,34 @@ const cases: CaseDefinition[] = [
       trackManifest(ctx, ctx.repo, r.digest);
       const l = await listReferrers(ctx, ctx.repo, missing.digest);
       expectExactly(l, [r.digest], `referrers of the never-pushed subject ${missing.digest}`);
+    },
+  },
+  {
+    id: 'referrers.paginate.link-walk',
+    title: `A subject with ${PAGINATE_COUNT} referrers: walking Link rel="next" from the first page lists each of them exactly once (one page is fine when the registry does not paginate).`,
+    requirements: [LINK, DESCRIPTORS],
+    since: '1.1',
+    async run(ctx) {
+      requireApi(ctx);
+      const subject = makeImage({ layerSizes: [16], annotations: nonce() });
+      await pushImage(ctx, ctx.repo, subject);
+      const sd = manifestDescriptor(subject);
+      const pushed: string[] = [];
+      for (let i = 0; i < PAGINATE_COUNT; i++) {
+        const r = makeArtifact({ artifactType: i % 2 ? SBOM : SIGNATURE, subject: sd, annotations: nonce() });
+        // The artifacts share their only blob (the empty config): push it once.
+        if (i === 0) await pushBlobs(ctx, ctx.repo, r);
+        const res = await sendManifest(ctx, ctx.repo, r.digest, r.bytes, r.mediaType);
+        await expectStatus(res, 201, `PUT of referrer ${i + 1} of ${PAGINATE_COUNT}`);
+        await res.dump();
+        trackManifest(ctx, ctx.repo, r.digest);
+        pushed.push(r.digest);
+      }
+      // listReferrers walks every Link (each must be RFC 5988 with rel="next", never to a page already
+      // read); a page cut short without a Link shows up here as missing referrers.
+      const l = await listReferrers(ctx, ctx.repo, subject.digest);
+      ctx.observe('pages', l.pages === 1 ? `1 (all ${PAGINATE_COUNT} in one response)` : l.pages);
+      expectExactly(l, pushed, `referrers of ${subject.digest} over ${l.pages} page(s)`);
     },
   },
   {

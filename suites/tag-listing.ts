@@ -241,6 +241,59 @@ const cases: CaseDefinition[] = [
     },
   },
   {
+    id: 'tag-listing.paginate.no-link-at-end',
+    title: 'A page that holds the rest of the list (?n= at least the number of tags) has no Link header.',
+    requirements: [
+      { ref: 'end-8b', level: 'SHOULD', text: 'A Link header MAY be included in the response when additional tags are available (none are after the last page: a Link there sends clients to an empty page)' },
+      N_RULE,
+    ],
+    readOnly: true,
+    async run(ctx) {
+      const t = target(ctx);
+      const { list } = await expectedOrder(ctx, t);
+      if (list.length === 0) ctx.skip('unsupported', 'the repository has no tags');
+      for (const n of [list.length, list.length + 5]) {
+        const page = await fetchPage(ctx.client, listPath(t.repo), { n }, readTags(t.repo));
+        checkPage(page, n, list, 0, `GET ?n=${n}`);
+        if (page.items.length === list.length) {
+          expectThat(page.res.header('link') === undefined, `GET ?n=${n} with all ${list.length} tags: no Link header`, `Link: ${page.res.header('link')}`, page.res);
+        }
+      }
+      // The last page of a walk in pages of half the list, by last=.
+      const half = Math.max(1, Math.ceil(list.length / 2));
+      const tail = await fetchPage(ctx.client, listPath(t.repo), { n: half, last: list[list.length - half - 1] ?? '' }, readTags(t.repo));
+      if (list.length > half && tail.items.length === half) {
+        expectThat(tail.res.header('link') === undefined, `the page ending at the last tag ${JSON.stringify(list.at(-1))}: no Link header`, `Link: ${tail.res.header('link')}`, tail.res);
+      }
+    },
+  },
+  {
+    id: 'tag-listing.paginate.last-past-end',
+    title: 'With ?last= a value that sorts after every tag (and names none) the list is empty.',
+    requirements: [LAST_RULE],
+    readOnly: true,
+    async run(ctx) {
+      const t = target(ctx);
+      const { list } = await expectedOrder(ctx, t);
+      // Lower-case letters sort after every other character of the tag grammar in both legal orders.
+      const last = 'z'.repeat(128);
+      if (list.includes(last)) ctx.skip('unsupported', 'the repository has a tag of 128 "z"s: no tag sorts after it');
+      const res = await ctx.client.request({ method: 'GET', path: listPath(t.repo), query: { n: 3, last } });
+      if (res.status === 400) {
+        await res.dump();
+        ctx.observe('last-not-a-tag', 'refused (400)');
+        return;
+      }
+      await res.dump();
+      for (const q of [{ n: '3', last }, { last }] as Record<string, string>[]) {
+        const page = await fetchPage(ctx.client, listPath(t.repo), q, readTags(t.repo));
+        expectThat(page.items.length === 0, `GET ?${new URLSearchParams(q).toString()}: no tags after ${JSON.stringify(last)}`, show(page.items), page.res, page.text);
+        expectThat(page.next === undefined, `GET ?${new URLSearchParams(q).toString()}: no Link (nothing follows)`, `Link: ${page.res.header('link')}`, page.res);
+      }
+      ctx.observe('last-not-a-tag', 'accepted');
+    },
+  },
+  {
     id: 'tag-listing.paginate.n-zero',
     title: 'With ?n=0 the list is empty and there is no Link header.',
     requirements: [{ ref: 'end-8b', level: 'MUST', text: 'When n is zero, this endpoint MUST return an empty list, and MUST NOT include a Link header' }],

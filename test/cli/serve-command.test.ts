@@ -194,6 +194,7 @@ t.test('bad arguments and unusable settings: one line on stderr, exit 2, no serv
     [['--port', '70000'], /^regprobe: --port: 70000 is not a port number/],
     [['--max-manifest-size', '4XB'], /^regprobe: --max-manifest-size: "4XB" is not a size/],
     [['--log-format', 'xml'], /^regprobe: Invalid values: Argument: log-format, Given: "xml"/],
+    [['--referrers-page-size', '0'], /^regprobe: --referrers-page-size: 0 is not a whole number from 1 to 100000/],
     [['--storage', join(file, 'sub')], /^regprobe: --storage .*a-file\/sub: cannot use it as the storage directory \(it or a parent is not a directory\)/],
     [['--port', String(busyPort)], new RegExp(`^regprobe: cannot listen on 127\\.0\\.0\\.1:${busyPort}: the address is in use`)],
   ];

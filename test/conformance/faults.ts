@@ -151,6 +151,26 @@ export const FAULTS: Fault[] = [
     },
   },
   {
+    id: 'tags-link-at-end',
+    breaks: 'tags/list?n= sends a Link rel="next" on the page that ends the list',
+    suites: ['tag-listing'],
+    caughtBy: ['tag-listing.paginate.no-link-at-end'],
+    only: ['tag-listing.paginate.no-link-at-end'],
+    response: (req, res) => {
+      if (!is(req, 'tags', 'GET') || !(Number(req.query.get('n')) > 0) || res.status !== 200 || res.headers.link) return false;
+      res.headers.link = `<${req.path}?n=${req.query.get('n')}&last=zz>; rel="next"`;
+      return true;
+    },
+  },
+  {
+    id: 'tags-last-past-end-ignored',
+    breaks: 'tags/list ignores a last that sorts after every tag (lists from the start)',
+    suites: ['tag-listing'],
+    caughtBy: ['tag-listing.paginate.last-past-end'],
+    only: ['tag-listing.paginate.last-past-end'],
+    request: (req) => is(req, 'tags') && (req.query.get('last') ?? '').length > 100 && (req.query.delete('last'), true),
+  },
+  {
     id: 'tag-delete-ignored',
     breaks: 'DELETE of a tag answers 202 but the tag stays',
     suites: ['tag-listing', 'management'],
@@ -355,6 +375,59 @@ export const FAULTS: Fault[] = [
       return false;
     },
   },
+  // The fault-injection registry serves referrers in pages of REFERRERS_PAGE_SIZE (fault-injection.test.ts).
+  {
+    id: 'referrers-page-without-link',
+    breaks: 'a referrers page cut short by the registry has no Link header (the rest of the list is lost)',
+    suites: ['referrers'],
+    caughtBy: ['referrers.paginate.link-walk', 'referrers.list.all-referrers'],
+    response: (req, res) => is(req, 'referrers', 'GET') && res.headers.link !== undefined && (delete res.headers.link, true),
+  },
+  {
+    id: 'referrers-link-no-rel',
+    breaks: 'the referrers Link header has no rel="next"',
+    suites: ['referrers'],
+    caughtBy: ['referrers.paginate.link-walk'],
+    only: ['referrers.paginate.link-walk'],
+    response: (req, res) => {
+      if (!is(req, 'referrers', 'GET') || !res.headers.link) return false;
+      res.headers.link = res.headers.link.replace(/;\s*rel="?next"?/, '');
+      return true;
+    },
+  },
+  {
+    id: 'referrers-link-not-rfc5988',
+    breaks: 'the referrers Link header is a bare URL, not RFC 5988 (<url>; rel="next")',
+    suites: ['referrers'],
+    caughtBy: ['referrers.paginate.link-walk'],
+    only: ['referrers.paginate.link-walk'],
+    response: (req, res) => {
+      const m = /^<([^>]*)>/.exec(res.headers.link ?? '');
+      if (!is(req, 'referrers', 'GET') || !m) return false;
+      res.headers.link = m[1]!;
+      return true;
+    },
+  },
+  {
+    id: 'referrers-link-to-first-page',
+    breaks: 'the referrers Link header points back at the first page',
+    suites: ['referrers'],
+    caughtBy: ['referrers.paginate.link-walk'],
+    only: ['referrers.paginate.link-walk'],
+    response: (req, res) => is(req, 'referrers', 'GET') && res.headers.link !== undefined && ((res.headers.link = `<${req.path}>; rel="next"`), true),
+  },
+  {
+    id: 'referrers-pages-overlap',
+    breaks: 'each referrers page after the first repeats the last referrer of the page before',
+    suites: ['referrers'],
+    caughtBy: ['referrers.paginate.link-walk'],
+    only: ['referrers.paginate.link-walk'],
+    response: (req, res) => {
+      const last = req.query.get('last');
+      if (!is(req, 'referrers', 'GET') || !last || res.status !== 200) return false;
+      return editJson(res, (j) => void j.manifests?.unshift({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: last, size: 100 }));
+    },
+  },
   {
     id: 'missing-subject-refused',
     breaks: 'a manifest whose subject does not exist is refused (it MUST be accepted)',
@@ -521,6 +594,8 @@ export const FAULTS: Fault[] = [
     breaks: 'a missing blob answers code NAME_UNKNOWN instead of BLOB_UNKNOWN',
     suites: ['errors'],
     caughtBy: ['errors.blob-unknown.get'],
+    // Another code of the table: the right one is a SHOULD, the 404 still met.
+    verdicts: { 'errors.blob-unknown.get': { status: 'fail', level: 'SHOULD' } },
     response: (_req, res) => mapCodes(res, (c) => (c === 'BLOB_UNKNOWN' ? 'NAME_UNKNOWN' : c)),
   },
   {
@@ -557,6 +632,46 @@ export const FAULTS: Fault[] = [
     caughtBy: ['errors.blob-upload-invalid.out-of-order'],
     response: (req, res) => is(req, 'upload', 'PATCH') && res.status === 416 && (Object.assign(res, empty(202, { location: req.path, range: '0-9' })), true),
   },
+  // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
+  {
+    id: 'out-of-order-416-upload-unknown',
+    breaks: 'nothing: the 416 to an out-of-order chunk carries BLOB_UPLOAD_UNKNOWN (the spec assigns no code there; any code of the table is legal)',
+    suites: ['errors'],
+    caughtBy: [],
+    legal: true,
+    only: ['errors.blob-upload-invalid.out-of-order'],
+    verdicts: { 'errors.blob-upload-invalid.out-of-order': { status: 'pass', observations: { 'error-codes': 'BLOB_UPLOAD_UNKNOWN' } } },
+    response: (req, res) => is(req, 'upload', 'PATCH') && res.status === 416 && mapCodes(res, () => 'BLOB_UPLOAD_UNKNOWN'),
+  },
+  {
+    id: 'out-of-order-416-range-invalid',
+    breaks: 'the 416 to an out-of-order chunk carries RANGE_INVALID, a code outside the spec\'s table (distribution v3)',
+    suites: ['errors'],
+    caughtBy: ['errors.blob-upload-invalid.out-of-order'],
+    only: ['errors.blob-upload-invalid.out-of-order'],
+    verdicts: { 'errors.blob-upload-invalid.out-of-order': { status: 'fail', level: 'MUST', message: /code from the spec's table.*RANGE_INVALID/ } },
+    response: (req, res) => is(req, 'upload', 'PATCH') && res.status === 416 && mapCodes(res, () => 'RANGE_INVALID'),
+  },
+  {
+    id: 'tag-delete-refused-digest-invalid',
+    breaks: 'nothing: a refused tag DELETE answers 400 DIGEST_INVALID (distribution 2.8; the spec asks for 400 or 405, not a code)',
+    suites: ['errors'],
+    caughtBy: [],
+    legal: true,
+    only: ['errors.unsupported'],
+    verdicts: { 'errors.unsupported.tag-delete-refused': { status: 'pass', observations: { status: 400, 'error-codes': 'DIGEST_INVALID' } } },
+    request: (req) => (is(req, 'manifest', 'DELETE') && isTagRef(routeOf(req.path).ref) ? errorResponse(400, 'DIGEST_INVALID', 'invalid digest') : false),
+  },
+  {
+    id: 'upload-cancel-400',
+    breaks: 'nothing: DELETE of an active upload session answers 400 (a failure end-14 lists; 204 is a SHOULD)',
+    suites: ['chunked-upload'],
+    caughtBy: [],
+    legal: true,
+    only: ['chunked-upload.cancel'],
+    verdicts: { 'chunked-upload.cancel.delete': { status: 'skip', skipKind: 'unsupported', observations: { 'upload-cancel': 'refused (400)' } } },
+    request: (req) => (is(req, 'upload', 'DELETE') ? errorResponse(400, 'BLOB_UPLOAD_INVALID', 'cancel not supported') : false),
+  },
   {
     id: 'finished-upload-400',
     breaks: 'GET of a finished upload session answers 400 instead of 404',
@@ -583,6 +698,8 @@ export const FAULTS: Fault[] = [
     breaks: 'PUT of a manifest that is not JSON answers 201',
     suites: ['errors'],
     caughtBy: ['errors.manifest-invalid.unparsable'],
+    // No MUST requires refusing it (issue 11): a SHOULD not met.
+    verdicts: { 'errors.manifest-invalid.unparsable': { status: 'fail', level: 'SHOULD' } },
     response: (req, res) =>
       is(req, 'manifest', 'PUT') && res.status === 400 && res.body.includes('MANIFEST_INVALID') && (Object.assign(res, empty(201, { location: req.path })), true),
   },
@@ -610,6 +727,7 @@ export const FAULTS: Fault[] = [
     breaks: 'an upload to a repository name that breaks the grammar is opened (202)',
     suites: ['errors'],
     caughtBy: ['errors.name-invalid.upload'],
+    verdicts: { 'errors.name-invalid.upload': { status: 'fail', level: 'SHOULD' } },
     response: (req, res) =>
       is(req, 'upload', 'POST') && res.status === 400 && res.body.includes('NAME_INVALID') && (Object.assign(res, empty(202, { location: `${req.path}00000000-0000-0000-0000-000000000000` })), true),
   },

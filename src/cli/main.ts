@@ -9,6 +9,7 @@ import { runCommand } from './run-command.js';
 import { mergeCommand } from './merge-command.js';
 import { compareCommand } from './compare-command.js';
 import { benchCommand } from './bench-command.js';
+import { gcCommand } from './gc-command.js';
 // The version comes from src/version.ts; commands import it from there, not from here (no import cycle).
 import { VERSION } from '../version.js';
 
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       .command(mergeCommand)
       .command(compareCommand)
       .command(benchCommand)
+      .command(gcCommand)
       .usage('$0 <command> [options]\n\nConformance tests, benchmarks and a reference registry for OCI registries.')
       .demandCommand(1, 'name a command (see --help)')
       .recommendCommands()

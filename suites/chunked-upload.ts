@@ -366,7 +366,7 @@ const cases: CaseDefinition[] = [
     title: 'DELETE of an active session cancels it (204), after which the session answers 404.',
     requirements: [
       { ref: 'end-14', level: 'SHOULD', text: 'If successful, the response SHOULD be a 204 No Content response code.' },
-      { ref: 'end-13', level: 'MUST', text: 'Endpoint table: GET <blob-push-location> fails with 404 for a session that is not active.' },
+      { ref: 'end-13', level: 'SHOULD', text: 'Endpoint table: GET <blob-push-location> fails with 404 for a session that is not active (a table, not a MUST sentence).' },
     ],
     since: 'draft',
     async run(ctx) {
@@ -375,8 +375,10 @@ const cases: CaseDefinition[] = [
       const data = blobFor(size, 2);
       const { location } = await acceptedChunk(ctx, s.location, data, 0, size);
       const del = await ctx.client.request({ method: 'DELETE', path: location, headers: { 'content-length': '0' } });
-      if (del.status === 405 || del.status === 501) {
+      // 400 is among end-14's listed failures and 204 is only a SHOULD: a refusal means not offered.
+      if (del.status === 400 || del.status === 405 || del.status === 501) {
         await del.dump();
+        ctx.observe('upload-cancel', `refused (${del.status})`);
         ctx.skip('unsupported', `cancelling an upload is not offered: DELETE of the session answered ${del.status}`);
       }
       await expectStatus(del, 204, 'DELETE of an active upload session');
@@ -390,8 +392,8 @@ const cases: CaseDefinition[] = [
     id: 'chunked-upload.session.unknown',
     title: 'GET, PATCH and PUT to a session that was already closed answer 404 (BLOB_UPLOAD_UNKNOWN when the body is JSON).',
     requirements: [
-      { ref: 'end-5, end-6, end-13', level: 'MUST', text: 'Endpoint table: PATCH, PUT and GET of <blob-push-location> fail with 404 when the session is unknown.' },
-      { ref: 'code-3', level: 'MUST', text: 'BLOB_UPLOAD_UNKNOWN: blob upload unknown to registry' },
+      { ref: 'end-5, end-6, end-13', level: 'SHOULD', text: 'Endpoint table: PATCH, PUT and GET of <blob-push-location> fail with 404 when the session is unknown (a table, not a MUST sentence).' },
+      { ref: 'code-3', level: 'SHOULD', text: 'BLOB_UPLOAD_UNKNOWN: blob upload unknown to registry (the table\'s code; the MUST is only that a code is one of the table)' },
     ],
     async run(ctx) {
       const s = await openSession(ctx);

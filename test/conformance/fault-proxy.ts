@@ -33,12 +33,29 @@ export interface Fault {
   suites: string[];
   /** Case ids that must be among the failures (the test asserts it; the full list is printed). */
   caughtBy: string[];
+  /**
+   * The behaviour is legal (a false-alarm check): no case may fail or error, except as `verdicts`
+   * says (a SHOULD not met, say). `caughtBy` is then empty.
+   */
+  legal?: boolean;
+  /** Outcomes named cases must end with: status, and where given the level, skip kind, observations. */
+  verdicts?: Record<string, Verdict>;
   /** Case id globs to run (--only), where a suite is large and the rule concerns a few of its cases. */
   only?: string[];
   /** Rewrites the request in place (return true when it did) or answers instead of the registry. */
   request?(req: ProxyRequest): ProxyResponse | boolean | void;
   /** Rewrites the registry's response in place; returns true when it changed something. */
   response?(req: ProxyRequest, res: ProxyResponse): boolean | void;
+}
+
+export interface Verdict {
+  status: 'pass' | 'fail' | 'skip';
+  /** For a failure: the level it counts at. */
+  level?: 'MUST' | 'SHOULD' | 'MAY';
+  skipKind?: string;
+  /** Observations the case must have recorded (a legal choice seen). */
+  observations?: Record<string, string | number | boolean | RegExp>;
+  message?: RegExp;
 }
 
 export interface FaultProxy {

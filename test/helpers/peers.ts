@@ -12,6 +12,7 @@ export const PEER_BINARIES = {
   wrk: 'apt-get install wrk',
   htpasswd: 'apt-get install apache2-utils',
   dockerd: 'apt-get install docker.io',
+  podman: 'apt-get install podman runc',
 } as const;
 
 export type PeerName = keyof typeof PEER_BINARIES;

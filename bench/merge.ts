@@ -240,7 +240,7 @@ function sumOf<T>(items: readonly T[], f: (x: T) => number): number {
  * timelines (exact: every successful operation lands in one second); images, which have no timeline,
  * from each shard's rate over its own window.
  */
-function mergeStep(steps: readonly StepResult[]): StepResult {
+export function mergeStep(steps: readonly StepResult[]): StepResult {
   const durationMs = Math.max(...steps.map((s) => s.durationMs));
   const seconds = durationMs / 1000;
   const ok = sumOf(steps, (s) => s.ok);

@@ -111,6 +111,8 @@ export interface BenchReport {
   environment: Environment;
   /** Present when this report is one shard of several (`--shard i/N`), or a merge of shards. */
   shard?: { index: number; count: number } | { merged: number };
+  /** Load-generating threads of this run (`--workers N`); absent for one. Their results are merged exactly. */
+  workers?: number;
   workloads: WorkloadResult[];
   /** How the run was configured (flags as given after defaults), for re-running it. */
   settings?: BenchSettings;

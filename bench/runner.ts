@@ -46,6 +46,11 @@ export interface BenchRunOptions {
   shard?: Shard;
   probeTimeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Awaited before each step's load starts (workload and step indices in the plan): the worker
+   * threads of one run (`--workers`) wait there for each other, so their steps run side by side.
+   */
+  beforeStep?: (workload: number, step: number) => Promise<void>;
   onProgress?: (e: BenchEvent) => void;
   progressIntervalMs?: number;
 }
@@ -95,10 +100,10 @@ async function runAll(o: BenchRunOptions): Promise<BenchOutcome> {
   const workloads: WorkloadResult[] = [];
   let cleaned: CleanupResult | undefined;
   try {
-    for (const entry of o.plan) {
+    for (const [index, entry] of o.plan.entries()) {
       if (o.signal?.aborted) break;
       const result = await inSpan(`workload ${entry.key}`, { 'regprobe.bench.workload': entry.def.id, 'regprobe.bench.key': entry.key }, async (span) => {
-        const r = await runEntry(entry, env, o, emit);
+        const r = await runEntry(entry, index, env, o, emit);
         markWorkload(span, r);
         return r;
       });
@@ -125,7 +130,7 @@ async function runAll(o: BenchRunOptions): Promise<BenchOutcome> {
   return { report, ...(cleaned ? { cleanup: cleaned } : {}) };
 }
 
-async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, emit: (e: BenchEvent) => void): Promise<WorkloadResult> {
+async function runEntry(entry: PlanEntry, index: number, env: WorkloadEnv, o: BenchRunOptions, emit: (e: BenchEvent) => void): Promise<WorkloadResult> {
   const base = { id: entry.def.id, key: entry.key, title: entry.def.title, params: entry.params };
   emit({ type: 'workload-start', key: entry.key, title: entry.def.title });
   if (o.readOnly && entry.def.writes) return { ...base, steps: [], skipped: 'writes to the registry (read-only run)' };
@@ -138,7 +143,9 @@ async function runEntry(entry: PlanEntry, env: WorkloadEnv, o: BenchRunOptions, 
   }
   const steps: StepResult[] = [];
   try {
-    for (const load of entry.steps) {
+    for (const [stepIndex, load] of entry.steps.entries()) {
+      if (o.signal?.aborted) break;
+      await o.beforeStep?.(index, stepIndex);
       if (o.signal?.aborted) break;
       emit({ type: 'step-start', key: entry.key, load });
       const step = await inSpan(stepName(entry.key, load), loadAttributes(load), async (span) => {

@@ -3,6 +3,7 @@
 // Exit 0; 1 when a step's failed operations exceed --max-error-rate, any digest mismatch, or a
 // workload's setup failed; 2 when the run cannot be done (bad arguments, unreachable registry).
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { RegistryClient, type ClientOptions } from '../client/registry-client.js';
 import { createLoadDispatcher, RequestPacer } from '../client/load-dispatcher.js';
@@ -15,7 +16,7 @@ import { renderBenchTable, renderWorkloadList } from '../report/bench-table.js';
 import { BENCH_FORMATS, isBenchFormat, writeBenchFiles, type BenchFormat } from '../report/bench-outputs.js';
 import { buildPlan, type PlanEntry } from '../../bench/plan.js';
 import { PROFILES } from '../../bench/profiles.js';
-import { runBenchmark } from '../../bench/runner.js';
+import { runBenchmark, type BenchEvent } from '../../bench/runner.js';
 import { judge } from '../../bench/verdict.js';
 import { WORKLOADS } from '../../bench/workloads/index.js';
 import type { BenchReport, BenchSettings } from '../../bench/model.js';
@@ -28,7 +29,7 @@ import { VERSION } from '../version.js';
 import { resolveAuth, type AuthArgs } from './resolve-auth.js';
 import { parseSize } from './sizes.js';
 import { SHARD_OPTIONS, shardEntries, shardFromArgs } from './shard-option.js';
-import type { Shard } from '../../bench/shard.js';
+import { shardPlan, ShardError, type Shard } from '../../bench/shard.js';
 import { withTarget, type Target, type TargetSettings } from './target.js';
 import { BENCH_OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, containerSpecFrom, type ContainerArgs } from './container-options.js';
@@ -62,6 +63,7 @@ export interface BenchArgs extends AuthArgs, ContainerArgs {
   quiet: boolean;
   shard?: string;
   shardCount?: number;
+  workers?: string;
 }
 
 export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
@@ -86,6 +88,7 @@ export function benchOptions<T>(y: Argv<T>): Argv<BenchArgs> {
     .option('max-rps', { type: 'number', describe: 'never send more than this many HTTP requests per second' })
     .option('identical-content', { type: 'boolean', default: false, describe: 'push the same bytes every time (measures deduplication, like zb); default unique content' })
     .options(SHARD_OPTIONS)
+    .option('workers', { type: 'string', describe: 'load-generating threads, each with its own connections: N, or auto (cores - 1, at least 1); results merged exactly, as shards are' })
     .options(BENCH_OTEL_OPTIONS)
     .option('max-error-rate', { type: 'string', default: '1%', describe: 'exit 1 when a step has more failed operations than this (e.g. 0, 0.5%, 5%)' })
     .option('report-dir', { type: 'string', default: 'reports', describe: 'directory for the report files' })
@@ -118,6 +121,17 @@ export interface BenchRunSettings {
   freshAuth: () => TargetSettings['auth'];
   settings: BenchSettings;
   shard?: Shard;
+  /** Load-generating threads (1: this thread). */
+  workers: number;
+}
+
+/** `--workers N|auto`: auto leaves one core to everything else (the registry, when it is local). */
+export function parseWorkers(text: string | undefined, cores: number = availableParallelism()): number {
+  if (text === undefined || text === '') return 1;
+  if (text.trim() === 'auto') return Math.max(1, cores - 1);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new CliError(`--workers takes a whole number 1..256 or auto, got ${text}`);
+  return n;
 }
 
 function splitList(values: readonly string[] | undefined): string[] {
@@ -210,6 +224,16 @@ export function benchSettings(argv: BenchArgs, env: NodeJS.ProcessEnv = process.
   });
   if (!plan.ok) throw new CliError(plan.problem);
   const shard = shardFromArgs(argv, env);
+  const workers = parseWorkers(argv.workers);
+  if (workers > 1 && shard) throw new CliError('--workers and --shard exclude each other: a shard is one load generator (run several shards, or one run with --workers)');
+  if (workers > 1) {
+    try {
+      shardPlan(plan.entries, { index: 0, count: workers });
+    } catch (err) {
+      if (err instanceof ShardError) throw new CliError(`--workers ${workers}: ${err.message}`);
+      throw err;
+    }
+  }
 
   const namespace = `${argv.namespace}/${randomBytes(3).toString('hex')}`;
   const credentials = credentialsFrom(argv, env);
@@ -225,6 +249,7 @@ export function benchSettings(argv: BenchArgs, env: NodeJS.ProcessEnv = process.
     },
     plan: shard ? shardEntries(plan.entries, shard) : plan.entries,
     ...(shard ? { shard } : {}),
+    workers,
     profile: plan.profile.name,
     namespace,
     readOnly: argv.readOnly,
@@ -266,8 +291,17 @@ class OwnedLoadClient extends RegistryClient {
   }
 }
 
-/** The benchmark against an open target: run, print, write; returns the exit code. */
-export async function benchOnTarget(s: BenchRunSettings, target: Target): Promise<{ code: ExitCodeValue; report: BenchReport }> {
+/** What a measurement needs besides the settings: where progress goes, the step barrier of a worker. */
+export interface MeasureHooks {
+  onProgress?: (e: BenchEvent) => void;
+  beforeStep?: (workload: number, step: number) => Promise<void>;
+  signal?: AbortSignal;
+  /** The target as the whole run sees it (a worker thread reaches the parent's target by URL). */
+  targetView?: { reference: boolean; container: boolean };
+}
+
+/** Runs the plan against the target with this thread's own load pool; returns the report (never prints). */
+export async function measureBench(s: BenchRunSettings, target: Target, hooks: MeasureHooks = {}): Promise<BenchReport> {
   const base = target.client.options;
   const pacer = s.maxRps !== undefined ? new RequestPacer(s.maxRps) : undefined;
   // The load generator's own pool: no per-origin connection cap (the drivers bound concurrency).
@@ -277,20 +311,13 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target): Promis
     const { auth: _shared, ...rest } = base;
     return new OwnedLoadClient({ ...rest, ...(auth ? { auth } : {}) }, pacer);
   };
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (!s.quiet) process.stderr.write('\nregprobe: interrupted; finishing the current operations and cleaning up (Ctrl-C again to quit at once)\n');
-    abort.abort();
-    process.removeListener('SIGINT', onSigint);
-  };
-  process.on('SIGINT', onSigint);
-  let report: BenchReport;
+  const view = hooks.targetView ?? { reference: target.reference, container: target.container !== undefined };
   try {
     const maxDuration = Math.max(...s.plan.map((e) => (e.durationMs ?? 30 * 60_000) + e.warmupMs), 0);
     const out = await runBenchmark({
       client,
       newClient,
-      target: { url: target.url, reference: target.reference },
+      target: { url: target.url, reference: view.reference },
       plan: s.plan,
       profile: s.profile,
       namespace: s.namespace,
@@ -300,24 +327,49 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target): Promis
       ...(s.credentials ? { credentials: s.credentials } : {}),
       hasCredentials: target.hasCredentials,
       // A throw-away registry (bundled, or in a container) is removed whole; a real one is cleaned unless --keep.
-      cleanup: !s.keep && !target.reference && !target.container,
+      cleanup: !s.keep && !view.reference && !view.container,
       toolVersion: VERSION,
       settings: s.settings,
       maxStepMs: maxDuration + 60_000,
       drainTimeoutMs: Math.max(10_000, s.target.timeoutMs),
       ...(s.shard ? { shard: s.shard } : {}),
       probeTimeoutMs: s.target.timeoutMs,
-      signal: abort.signal,
-      ...(s.quiet ? {} : { onProgress: benchProgress(process.stderr, useColor(process.stderr)) }),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(hooks.beforeStep ? { beforeStep: hooks.beforeStep } : {}),
+      ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
     });
-    report = out.report;
+    const report = out.report;
     if (s.shard) report.shard = { index: s.shard.index, count: s.shard.count };
+    return report;
   } catch (err) {
     if (err instanceof TargetUnusableError) throw new CliError(err.message);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSigint);
     await client.close();
+  }
+}
+
+/** The benchmark against an open target: run (in this thread or in --workers threads), print, write; returns the exit code. */
+export async function benchOnTarget(s: BenchRunSettings, target: Target, argv?: BenchArgs): Promise<{ code: ExitCodeValue; report: BenchReport }> {
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (!s.quiet) process.stderr.write('\nregprobe: interrupted; finishing the current operations and cleaning up (Ctrl-C again to quit at once)\n');
+    abort.abort();
+    process.removeListener('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  const onProgress = s.quiet ? undefined : benchProgress(process.stderr, useColor(process.stderr));
+  let report: BenchReport;
+  try {
+    if (s.workers > 1 && argv) {
+      // Loaded on demand: a one-thread run does not pay for the worker machinery.
+      const { measureInWorkers } = await import('./bench-workers.js');
+      report = await measureInWorkers(argv, s, target, { signal: abort.signal, ...(onProgress ? { onProgress } : {}) });
+    } else {
+      report = await measureBench(s, target, { signal: abort.signal, ...(onProgress ? { onProgress } : {}) });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
   if (!s.quiet && s.formats.includes('table')) process.stdout.write(renderBenchTable(report, { color: useColor(process.stdout) }));
   let written: string[];
@@ -348,7 +400,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     if (s.formats.some((f) => f !== 'table')) await ensureReportDir(s.reportDir);
     await withTelemetry(argv, 'bench', () =>
       withTarget(s.target, async (target) => {
-        setExitCode((await benchOnTarget(s, target)).code);
+        setExitCode((await benchOnTarget(s, target, argv)).code);
       }),
     );
   },

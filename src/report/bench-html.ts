@@ -203,7 +203,7 @@ export function environmentLine(r: BenchReport): string {
 }
 
 export function renderBenchHtml(r: BenchReport): string {
-  const shard = r.shard ? ('merged' in r.shard ? `, merge of ${r.shard.merged} reports` : `, shard ${r.shard.index}/${r.shard.count}`) : '';
+  const shard = (r.shard ? ('merged' in r.shard ? `, merge of ${r.shard.merged} reports` : `, shard ${r.shard.index}/${r.shard.count}`) : '') + (r.workers ? `, ${r.workers} load threads` : '');
   const body: string[] = [];
   body.push(`<h1>regprobe benchmark: ${html(r.target.url)}${r.target.reference ? ' (bundled reference registry)' : ''}</h1>`);
   body.push(`<p class="meta">${html(`${r.profile ? `profile ${r.profile}, ` : ''}started ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s${shard}`)}</p>`);

@@ -59,7 +59,7 @@ export function renderBenchTable(report: BenchReport, opts: BenchTableOptions): 
   const e = report.environment;
   out.push(
     p.dim(
-      `${report.profile ? `profile ${report.profile}, ` : ''}${(report.durationMs / 1000).toFixed(1)} s, ${report.startedAt}; ${e.cpuModel} x${e.cores}, ${(e.memoryBytes / 1024 ** 3).toFixed(0)} GiB, Node ${e.node}`,
+      `${report.profile ? `profile ${report.profile}, ` : ''}${report.workers ? `${report.workers} load threads, ` : ''}${(report.durationMs / 1000).toFixed(1)} s, ${report.startedAt}; ${e.cpuModel} x${e.cores}, ${(e.memoryBytes / 1024 ** 3).toFixed(0)} GiB, Node ${e.node}`,
     ),
   );
   const table = new Table({

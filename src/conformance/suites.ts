@@ -1,5 +1,5 @@
 // Every conformance suite, in the order they run: pull, push, chunked-upload, cross-mount, tag-listing,
-// discovery, management, referrers, ranges, errors, auth. A suite file adds one import and one entry.
+// discovery, management, referrers, ranges, errors, auth, clients. A suite file adds one import and one entry.
 import type { Suite } from './model.js';
 import { pullSuite } from '../../suites/pull.js';
 import { pushSuite } from '../../suites/push.js';
@@ -12,6 +12,7 @@ import { managementSuite } from '../../suites/management.js';
 import { referrersSuite } from '../../suites/referrers.js';
 import { errorsSuite } from '../../suites/errors.js';
 import { authSuite } from '../../suites/auth.js';
+import { clientsSuite } from '../../suites/clients.js';
 
 export const SUITES: readonly Suite[] = [
   pullSuite,
@@ -25,4 +26,5 @@ export const SUITES: readonly Suite[] = [
   rangesSuite,
   errorsSuite,
   authSuite,
+  clientsSuite,
 ];

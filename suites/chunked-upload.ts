@@ -200,6 +200,26 @@ const cases: CaseDefinition[] = [
     },
   },
   {
+    id: 'chunked-upload.status.earlier-location',
+    title: 'A GET of an active session by the Location its POST answered, after a chunk was accepted, answers 204 with Range: 0-<last byte received>.',
+    requirements: [
+      STATUS_204,
+      { ref: 'end-13', level: 'MUST', text: 'The <blob-push-location> refers to the URL obtained from any preceding POST or PATCH request.' },
+    ],
+    async run(ctx) {
+      const s = await openSession(ctx);
+      const size = chunkSizeFor(ctx, s);
+      const data = blobFor(size, 2);
+      const { location } = await acceptedChunk(ctx, s.location, data, 0, size);
+      // Where each PATCH answers a new Location (distribution puts upload state in it), the POST's is still one.
+      ctx.observe('location-after-patch', location === s.location ? 'unchanged' : 'changed');
+      const res = await ctx.client.request({ method: 'GET', path: s.location });
+      await expectStatus(res, 204, 'GET of the session by the POST\'s Location after one accepted PATCH');
+      expectRange(res, size - 1, 'GET of the session by the POST\'s Location');
+      await res.dump();
+    },
+  },
+  {
     id: 'chunked-upload.order.out-of-order-416',
     title: 'A chunk whose first byte is not the byte after the last one received answers 416.',
     requirements: [OUT_OF_ORDER_416],

@@ -35,6 +35,8 @@ function mapCodes(res: ProxyResponse, f: (code: string) => string): boolean {
 const strippedFilter = new WeakSet<ProxyRequest>();
 // Manifest digests the registry stored through the proxy (for the "missing subject refused" fault).
 const storedManifests = new Set<string>();
+// Upload session path -> the state token of its newest Location (for the "earlier Location" fault).
+const uploadStates = new Map<string, number>();
 // Referrers answers served once, by URL (for the "stale referrers list" fault).
 const referrersCache = new Map<string, ProxyResponse>();
 
@@ -568,6 +570,31 @@ export const FAULTS: Fault[] = [
     caughtBy: ['ranges.blob.unsatisfiable'],
     response: (req, res) => is(req, 'blob') && res.status === 416 && res.headers['content-range'] !== undefined && (delete res.headers['content-range'], true),
   },
+  // ---- replayed clients (suites/clients.ts) ----
+  {
+    id: 'manifest-reserialized',
+    breaks: 'a pulled manifest is re-serialized (indented JSON) while Docker-Content-Digest still names the bytes that were pushed',
+    suites: ['clients'],
+    caughtBy: ['clients.docker.pull-by-digest', 'clients.containerd.pull'],
+    only: ['clients.docker.pull-*', 'clients.containerd.pull'],
+    response: (req, res) => is(req, 'manifest', 'GET') && res.status === 200 && editJson(res, () => true) && ((res.body = Buffer.from(JSON.stringify(JSON.parse(res.body.toString('utf8')), null, 2))), true),
+  },
+  {
+    id: 'range-refused',
+    breaks: 'a blob GET with a Range header is refused with 416 (the server does not serve ranges)',
+    suites: ['clients'],
+    caughtBy: ['clients.containerd.resume-layer'],
+    only: ['clients.containerd.resume-layer'],
+    request: (req) => (is(req, 'blob', 'GET') && req.headers.range !== undefined ? errorResponse(416, 'RANGE_INVALID', 'ranges are not supported') : false),
+  },
+  {
+    id: 'sig-tags-lost',
+    breaks: 'tags of the form sha256-<hex>.sig are accepted on PUT but never served (a retention rule or tag filter drops them)',
+    suites: ['clients'],
+    caughtBy: ['clients.cosign.verify'],
+    only: ['clients.cosign.sign', 'clients.cosign.verify'],
+    request: (req) => (is(req, 'manifest') && ['GET', 'HEAD'].includes(req.method) && /^sha256-[0-9a-f]{64}\.sig$/.test(routeOf(req.path).ref ?? '') ? errorResponse(404, 'MANIFEST_UNKNOWN', 'manifest unknown') : false),
+  },
   // ---- error codes ----
   {
     id: 'error-codes-lower-case',
@@ -631,6 +658,31 @@ export const FAULTS: Fault[] = [
     suites: ['errors'],
     caughtBy: ['errors.blob-upload-invalid.out-of-order'],
     response: (req, res) => is(req, 'upload', 'PATCH') && res.status === 416 && (Object.assign(res, empty(202, { location: req.path, range: '0-9' })), true),
+  },
+  // ---- missed violations (issue 11): each reproduces one registry's deviation ----
+  {
+    id: 'upload-status-earlier-location-404',
+    breaks: 'GET of an upload session by the Location of an earlier POST answers 404 BLOB_UPLOAD_INVALID after a PATCH (distribution 2.8: each Location carries a state token the next PATCH replaces)',
+    suites: ['chunked-upload'],
+    caughtBy: ['chunked-upload.status.earlier-location'],
+    only: ['chunked-upload.status'],
+    verdicts: { 'chunked-upload.status.earlier-location': { status: 'fail', level: 'MUST', message: /status 204, got status 404/ } },
+    request: (req) => {
+      if (!is(req, 'upload') || !req.query.has('_state')) return false;
+      const state = Number(req.query.get('_state'));
+      req.query.delete('_state');
+      if (req.method === 'GET' && state !== uploadStates.get(req.path)) return errorResponse(404, 'BLOB_UPLOAD_INVALID', 'blob upload invalid');
+      return false;
+    },
+    response: (req, res) => {
+      if (!is(req, 'upload') || !['POST', 'PATCH'].includes(req.method) || res.status !== 202 || !res.headers.location) return false;
+      const u = new URL(res.headers.location, 'http://relative.invalid');
+      const n = (uploadStates.get(u.pathname) ?? 0) + 1;
+      uploadStates.set(u.pathname, n);
+      u.searchParams.set('_state', String(n));
+      res.headers.location = u.origin === 'http://relative.invalid' ? u.pathname + u.search : u.toString();
+      return true;
+    },
   },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
   {

@@ -24,8 +24,8 @@ export interface CliChild {
   stderr(): string;
   /** Resolves when the process has exited (never rejects). */
   exited: Promise<CliExit>;
-  /** Resolves with the first stdout match of `re`; rejects after `timeoutMs` or if the process exits first. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `re` on stdout (or stderr); rejects after `timeoutMs` or if the process exits first. */
+  waitFor(re: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   /** Sends a signal (no-op once exited). */
   signal(sig: NodeJS.Signals): void;
 }
@@ -56,10 +56,11 @@ export function spawnCli(args: string[], opts: SpawnOptions = {}): CliChild {
   let done = false;
   void exited.then(() => (done = true));
 
-  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
+  const waitFor = (re: RegExp, timeoutMs = 30_000, stream: 'stdout' | 'stderr' = 'stdout') =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
+      const text = () => (stream === 'stdout' ? out : err);
       const check = () => {
-        const m = re.exec(out);
+        const m = re.exec(text());
         if (m) {
           finish();
           resolve(m);
@@ -67,19 +68,19 @@ export function spawnCli(args: string[], opts: SpawnOptions = {}): CliChild {
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`no ${re} on stdout within ${timeoutMs} ms; stdout: ${out.slice(-2000)} stderr: ${err.slice(-2000)}`));
+        reject(new Error(`no ${re} on ${stream} within ${timeoutMs} ms; stdout: ${out.slice(-2000)} stderr: ${err.slice(-2000)}`));
       }, timeoutMs);
       const onExit = (r: CliExit) => {
-        if (!re.exec(r.stdout)) {
+        if (!re.exec(stream === 'stdout' ? r.stdout : r.stderr)) {
           finish();
           reject(new Error(`exited (code ${r.code}, signal ${r.signal}) before ${re} appeared; stdout: ${r.stdout.slice(-2000)} stderr: ${r.stderr.slice(-2000)}`));
         }
       };
       const finish = () => {
         clearTimeout(timer);
-        proc.stdout!.off('data', check);
+        proc[stream]!.off('data', check);
       };
-      proc.stdout!.on('data', check);
+      proc[stream]!.on('data', check);
       void exited.then(onExit);
       check();
     });
@@ -122,7 +123,7 @@ export interface ServeChild extends CliChild {
   url: string;
 }
 
-const LISTENING_RE = /listening on (http:\/\/[^\s)]+)|"url":"(http:\/\/[^"]+)"/;
+const LISTENING_RE = /listening on (https?:\/\/[^\s)]+)|"url":"(https?:\/\/[^"]+)"/;
 
 /**
  * Starts `regprobe serve <args>` and waits for the line that names its URL. With `entry:

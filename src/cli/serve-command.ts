@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import type { Argv, CommandModule, InferredOptionTypes } from 'yargs';
 import { startReferenceServer, StorageLockedError, type ReferenceServer, type ReferenceServerOptions } from '../../reference-server/server.js';
 import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-server/logger.js';
+import { DEFAULT_GC_GRACE_MS } from '../../reference-server/storage/index.js';
 import { CliError } from './exit.js';
 import { formatSize, sizeOption } from './sizes.js';
+import { durationOption, formatDuration } from './durations.js';
 import { authOptions, authorizerFrom, authSummary } from './serve-auth.js';
 import { selfSignedOf, tlsFrom, tlsOptions, trustInstructions } from './serve-tls.js';
 import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
@@ -28,6 +30,13 @@ const storageOptions = {
     requiresArg: true,
     describe: 'storage directory, created if missing and kept (default: a temporary directory, removed on exit)',
   },
+} as const;
+
+// No yargs defaults: the server's own apply (24 h TTL, gc off, 1 h grace), named in the text.
+const gcOptions = {
+  'upload-ttl': { type: 'string', requiresArg: true, coerce: durationOption('upload-ttl', { min: 1000 }), describe: 'remove upload sessions idle for longer than this (default 24h; e.g. 2h, 30m)' },
+  'gc-interval': { type: 'string', requiresArg: true, coerce: durationOption('gc-interval', { min: 1000 }), describe: 'garbage-collect online this often (default: never; `regprobe gc` does it offline)' },
+  'gc-grace': { type: 'string', requiresArg: true, coerce: durationOption('gc-grace'), describe: 'online gc leaves unreferenced blobs younger than this (default 1h: a push in progress)' },
 } as const;
 
 const apiOptions = {
@@ -61,6 +70,7 @@ const shutdownOptions = {
 
 export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof storageOptions> &
+  Partial<InferredOptionTypes<typeof gcOptions>> &
   InferredOptionTypes<typeof apiOptions> &
   InferredOptionTypes<typeof logOptions> &
   InferredOptionTypes<typeof shutdownOptions> &
@@ -76,6 +86,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .usage('$0 serve [options]\n\nRuns the reference registry until SIGINT/SIGTERM. Prints the URL it listens on.')
       .options(listenOptions)
       .options(storageOptions)
+      .options(gcOptions)
       .options(apiOptions)
       .options(referrersOptions)
       .options(logOptions)
@@ -84,7 +95,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(tlsOptions)
       .options(OTEL_OPTIONS)
       .group(Object.keys(listenOptions), 'Listen:')
-      .group(Object.keys(storageOptions), 'Storage:')
+      .group([...Object.keys(storageOptions), ...Object.keys(gcOptions)], 'Storage:')
       .group([...Object.keys(apiOptions), ...Object.keys(referrersOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
       .group(Object.keys(authOptions), 'Auth:')
       .group(Object.keys(tlsOptions), 'TLS:')
@@ -108,6 +119,9 @@ export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): 
     deleteEnabled: args.delete,
     automaticMount: args['automatic-mount'],
     maxManifestSize: args['max-manifest-size'],
+    ...(args['upload-ttl'] !== undefined ? { uploadTtlMs: args['upload-ttl'] } : {}),
+    ...(args['gc-interval'] !== undefined ? { gcIntervalMs: args['gc-interval'] } : {}),
+    ...(args['gc-grace'] !== undefined ? { gcGraceMs: args['gc-grace'] } : {}),
     ...referrersPageSizeFrom(args),
     ...shutdownFrom(args),
     ...(activeTelemetry() ? { tracing: otelRequestTracing(VERSION) } : {}),
@@ -234,6 +248,13 @@ export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout
     'serve started',
     { url: server.url, storage: server.storageDir, temporaryStorage: temporary, deleteEnabled: opts.deleteEnabled, automaticMount: opts.automaticMount, maxManifestSize: opts.maxManifestSize },
   );
+  if (opts.gcIntervalMs !== undefined) {
+    status(
+      `garbage collection every ${formatDuration(opts.gcIntervalMs)} (grace ${formatDuration(opts.gcGraceMs ?? DEFAULT_GC_GRACE_MS)}; each run is logged as "garbage collected")`,
+      'gc scheduled',
+      { intervalMs: opts.gcIntervalMs, graceMs: opts.gcGraceMs ?? DEFAULT_GC_GRACE_MS },
+    );
+  }
   const selfSigned = selfSignedOf(opts.tls);
   if (selfSigned) {
     status(trustInstructions(selfSigned, server.host, server.port).join('\n'), 'tls self-signed', { caFile: selfSigned.caFile, certDir: selfSigned.dir, hosts: selfSigned.hosts, state: selfSigned.state });

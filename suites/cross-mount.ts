@@ -3,11 +3,12 @@
 // will not mount answers 202 with an upload session: legal, recorded, and the session must work.
 import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
 import type { RegistryResponse } from '../src/client/registry-client.js';
-import { tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
+import { startUpload, tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
 import { blobOf, uniqueBytes, type Blob } from '../src/conformance/fixtures.js';
 import { expectHeader, expectStatus, expectThat, fail } from '../src/conformance/expect.js';
 import { expectBytes, expectDigestHeaderMatches } from '../src/conformance/content-checks.js';
 import { trackBlob } from './common/content.js';
+import { MediaType } from '../src/oci/media-types.js';
 
 const MOUNT_201: Requirement = {
   ref: 'end-11',
@@ -207,6 +208,52 @@ const cases: CaseDefinition[] = [
       }
       await expectBlobNotIn(ctx, target, missing.digest, 'a mount of a missing blob, before any upload');
       await completeFallback(ctx, res, target, missing, 'mount of a missing blob');
+    },
+  },
+  {
+    id: 'cross-mount.mount.sha512',
+    title: 'A blob the registry accepted under a sha512 digest, once mounted (201), is in the target under that digest and its Location serves it; 202 (not mounted) is also legal.',
+    requirements: [
+      MOUNT_201,
+      { ref: 'end-11', level: 'MUST', text: 'The Location header will contain the registry URL to access the accepted layer file.' },
+      MOUNT_FALLBACK,
+    ],
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const b = blobOf(uniqueBytes(1100), MediaType.ociLayerGzip, 'sha512');
+      // Only an algorithm the registry accepts on push can be asked of a mount.
+      const { location: session } = await startUpload(ctx.client, f.source, ctx.spec === 'draft' ? { 'digest-algorithm': 'sha512' } : undefined);
+      ctx.onCleanup(async () => void (await tryDelete(ctx.client, session)));
+      const put = await ctx.client.request({
+        method: 'PUT',
+        path: session,
+        query: { digest: b.digest },
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) },
+        body: b.bytes,
+      });
+      if (put.status === 400) {
+        await put.dump();
+        ctx.skip('unsupported', 'sha512 blobs are not accepted on push (PUT ?digest=sha512:... answered 400), so none can be mounted');
+      }
+      await expectStatus(put, 201, 'PUT of a sha512 blob to the source repository');
+      await put.dump();
+      trackBlob(ctx, f.source, b.digest);
+      const target = ctx.freshRepo('mount-sha512');
+      trackBlob(ctx, target, b.digest);
+      const res = await mount(ctx, target, b.digest, f.source);
+      await expectStatus(res, [201, 202], `mount of ${b.digest} from ${f.source}`);
+      if (res.status === 202) {
+        ctx.observe('mount-sha512', 'not mounted: upload session (202)');
+        await completeFallback(ctx, res, target, b, 'mount of a sha512 blob');
+        return;
+      }
+      ctx.observe('mount-sha512', 'mounted (201)');
+      const location = expectHeader(res, 'location', undefined, 'mount of a sha512 blob answered 201');
+      await res.dump();
+      const get = await ctx.client.request({ method: 'GET', path: location });
+      await expectStatus(get, 200, `GET of the Location ${location} of a sha512 mount that answered 201`);
+      await expectBytes(get, b.bytes, 'GET of the Location of a sha512 mount');
+      await expectBlobIn(ctx, target, b, 'a sha512 blob mounted (201)');
     },
   },
 ];

@@ -684,6 +684,19 @@ export const FAULTS: Fault[] = [
       return true;
     },
   },
+  {
+    id: 'mount-sha512-claimed',
+    breaks: 'a mount of a sha512 blob answers 201 with a Location under the target, but the blob is not there (distribution 2.8 and v3)',
+    suites: ['cross-mount'],
+    caughtBy: ['cross-mount.mount.sha512'],
+    only: ['cross-mount.mount.sha512'],
+    verdicts: { 'cross-mount.mount.sha512': { status: 'fail', level: 'MUST', message: /status 200, got status 404/ } },
+    request: (req) => {
+      const digest = req.query.get('mount');
+      if (!is(req, 'upload', 'POST') || !digest?.startsWith('sha512:')) return false;
+      return empty(201, { location: `/v2/${routeOf(req.path).name}/blobs/${digest}`, 'docker-content-digest': digest });
+    },
+  },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
   {
     id: 'out-of-order-416-upload-unknown',

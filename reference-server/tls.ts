@@ -5,7 +5,7 @@
 // (containers/image and docker read every top-level *.crt as a CA and refuse a *.key without its
 // *.cert, so `--cert-dir DIR` and `/etc/docker/certs.d/HOST:PORT/` take it), the keys under private/.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -73,6 +73,8 @@ export async function selfSignedTls(dir: string, opts: { hosts?: string[]; now?:
     cert: join(dir, 'private', 'server.crt'),
     key: join(dir, 'private', 'server.key'),
   };
+  const kind = await stat(dir).then((st) => (st.isDirectory() ? 'dir' : 'other'), () => 'absent');
+  if (kind === 'other') throw new TlsConfigError(`--tls-self-signed ${dir}: not a directory`);
   const caCertPem = await readIfPresent(files.caCert);
   const caKeyPem = await readIfPresent(files.caKey);
   if ((caCertPem === undefined) !== (caKeyPem === undefined)) {
@@ -172,6 +174,6 @@ async function readIfPresent(file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TlsConfigError(`${file}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+    throw new TlsConfigError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }

@@ -17,6 +17,13 @@ interface Second {
   bytes: number;
   errors: number;
   latency: Histogram;
+  rss: number;
+}
+
+interface Minute {
+  ok: number;
+  errors: number;
+  latency: Histogram;
 }
 
 /** Live figures for the progress line. */
@@ -56,6 +63,7 @@ export class StepRecorder {
   private readonly latency = newHistogram();
   private readonly ttfb = newHistogram();
   private readonly seconds: Second[] = [];
+  private readonly minutes: Minute[] = [];
   private readonly errorDetail: ErrorCounts = { byStatus: {}, byCode: {}, byConnection: {}, digestMismatches: 0 };
   private readonly samples = new Set<string>();
   private readonly counters: Record<string, number> = {};
@@ -102,6 +110,9 @@ export class StepRecorder {
     s.ops++;
     s.bytes += probe.bytes;
     recordMs(s.latency, latencyMs);
+    const m = this.minute(endMs);
+    m.ok++;
+    recordMs(m.latency, latencyMs);
     if (endMs > this.lastEnd) this.lastEnd = endMs;
   }
 
@@ -110,6 +121,9 @@ export class StepRecorder {
     // Failed operations are in the latency histogram too: a timeout is latency a user waited.
     recordMs(this.latency, latencyMs);
     this.second(endMs).errors++;
+    const m = this.minute(endMs);
+    m.errors++;
+    recordMs(m.latency, latencyMs);
     if (endMs > this.lastEnd) this.lastEnd = endMs;
     const c = classifyError(err);
     const d = this.errorDetail;
@@ -142,8 +156,18 @@ export class StepRecorder {
 
   private second(endMs: number): Second {
     const i = Math.max(0, Math.floor((endMs - this.measuredStart) / 1000));
-    while (this.seconds.length <= i) this.seconds.push({ ops: 0, bytes: 0, errors: 0, latency: newCoarseHistogram() });
+    if (this.seconds.length <= i) {
+      // Sampled once per second, not per operation: reading RSS costs a system call.
+      const rss = process.memoryUsage.rss();
+      while (this.seconds.length <= i) this.seconds.push({ ops: 0, bytes: 0, errors: 0, latency: newCoarseHistogram(), rss });
+    }
     return this.seconds[i]!;
+  }
+
+  private minute(endMs: number): Minute {
+    const i = Math.max(0, Math.floor((endMs - this.measuredStart) / 60_000));
+    while (this.minutes.length <= i) this.minutes.push({ ok: 0, errors: 0, latency: newHistogram() });
+    return this.minutes[i]!;
   }
 
   /** The step's result; the measured window ends with the last completed operation (or `endMs`). */
@@ -166,7 +190,8 @@ export class StepRecorder {
       histogram: encodeHistogram(this.latency),
       ...(this.ttfb.totalCount ? { ttfbHistogram: encodeHistogram(this.ttfb) } : {}),
       errorDetail: this.errorDetail,
-      timeline: this.seconds.map((s, t) => ({ t, ops: s.ops, bytes: s.bytes, errors: s.errors, p99: summarize(s.latency).p99 })),
+      timeline: this.seconds.map((s, t) => ({ t, ops: s.ops, bytes: s.bytes, errors: s.errors, p99: summarize(s.latency).p99, rss: s.rss })),
+      ...(durationMs > 60_000 ? { minutes: this.minutes.map((m, t) => ({ t, ok: m.ok, errors: m.errors, latency: summarize(m.latency), histogram: encodeHistogram(m.latency) })) } : {}),
       ...(this.arrivals !== undefined ? { arrivals: this.arrivals } : {}),
       ...(Object.keys(this.counters).length ? { counters: { ...this.counters } } : {}),
     };

@@ -5,7 +5,7 @@
 // Rates need a window. Shards of a step start together and run side by side, so the merged window of
 // a step is the longest shard window: a shard that finished early counts as idle for the rest of it.
 // (For duration-bounded steps the windows are equal and this is simply total / duration.)
-import type { BenchReport, BenchSettings, Environment, ErrorCounts, LoadModel, StepResult, WorkloadResult } from './model.js';
+import type { BenchReport, BenchSettings, Environment, ErrorCounts, LoadModel, MinuteSample, StepResult, WorkloadResult } from './model.js';
 import { encodeHistogram, mergeHistograms, summarize } from './histogram.js';
 import { paramsLabel, workloadKey, workloadLabel } from './labels.js';
 
@@ -271,6 +271,8 @@ export function mergeStep(steps: readonly StepResult[]): StepResult {
     out.ttfb = summarize(ttfb);
     out.ttfbHistogram = encodeHistogram(ttfb);
   }
+  const minutes = mergeMinutes(steps.map((s) => s.minutes ?? []));
+  if (minutes.length > 0) out.minutes = minutes;
   if (steps.some((s) => s.arrivals !== undefined)) out.arrivals = sumOf(steps, (s) => s.arrivals ?? 0);
   const counters: Record<string, number> = {};
   for (const s of steps) addCounts(counters, s.counters);
@@ -279,6 +281,18 @@ export function mergeStep(steps: readonly StepResult[]): StepResult {
   const notes = [...new Set(steps.flatMap((s) => s.notes ?? []))];
   if (out.operations === 0 && notes.length > 0) out.notes = notes;
   return out;
+}
+
+/** Minutes merged exactly: counts summed, histograms added, percentiles recomputed. */
+function mergeMinutes(all: ReadonlyArray<readonly MinuteSample[]>): MinuteSample[] {
+  const byT = new Map<number, MinuteSample[]>();
+  for (const list of all) for (const m of list) byT.set(m.t, [...(byT.get(m.t) ?? []), m]);
+  return [...byT.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([t, parts]) => {
+      const h = mergeHistograms(parts.map((m) => m.histogram));
+      return { t, ok: sumOf(parts, (m) => m.ok), errors: sumOf(parts, (m) => m.errors), latency: summarize(h), histogram: encodeHistogram(h) };
+    });
 }
 
 /**
@@ -295,6 +309,8 @@ function mergeTimelines(all: ReadonlyArray<StepResult['timeline']>): StepResult[
         cur.bytes += p.bytes;
         cur.errors += p.errors;
         cur.p99 = Math.max(cur.p99, p.p99);
+        // Threads of one process report the same process; shards on other machines their own: the largest.
+        if (p.rss !== undefined) cur.rss = Math.max(cur.rss ?? 0, p.rss);
       } else {
         byT.set(p.t, { ...p });
       }

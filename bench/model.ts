@@ -57,7 +57,20 @@ export interface StepResult {
    * Per-second samples for time-series charts and CSV: `t` is the second since the measured start
    * (by completion time), `ops` successful operations, `bytes` their payload, `p99` in ms.
    */
-  timeline: Array<{ t: number; ops: number; bytes: number; errors: number; p99: number }>;
+  timeline: Array<{
+    t: number;
+    ops: number;
+    bytes: number;
+    errors: number;
+    p99: number;
+    /** Resident memory of the load generator's process (bytes) as the second began: a soak shows it flat or growing. */
+    rss?: number;
+  }>;
+  /**
+   * Per minute of a window longer than one minute (`t`: the minute since the measured start): exact
+   * percentiles from each minute's own histogram, so a registry that slows down over a soak shows it.
+   */
+  minutes?: MinuteSample[];
   /** Open loop: arrivals scheduled in the measured window (operations = arrivals). */
   arrivals?: number;
   /** Legal alternatives the registry chose and other tallies, e.g. `mounted`, `mount-fallback`, `range-ignored`. */
@@ -100,6 +113,16 @@ export interface Environment {
   targetHeaders: Record<string, string>;
   /** Host name of the machine that generated the load. */
   hostname?: string;
+}
+
+export interface MinuteSample {
+  t: number;
+  /** Successful operations completed in this minute. */
+  ok: number;
+  errors: number;
+  latency: LatencySummary;
+  /** HDR histogram of the minute's latency (microseconds, base64), for exact merges. */
+  histogram: string;
 }
 
 export interface BenchReport {

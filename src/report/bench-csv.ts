@@ -4,7 +4,7 @@
 import type { BenchReport } from '../../bench/model.js';
 import { loadLabel, workloadLabel } from '../../bench/labels.js';
 
-const HEADER = ['workload', 'id', 'step', 'concurrency', 'rate_per_s', 'second', 'covered_s', 'ops', 'errors', 'bytes', 'p99_ms'];
+const HEADER = ['workload', 'id', 'step', 'concurrency', 'rate_per_s', 'second', 'covered_s', 'ops', 'errors', 'bytes', 'p99_ms', 'rss_bytes'];
 
 export function csvField(v: string | number): string {
   const s = String(v);
@@ -31,6 +31,7 @@ export function renderBenchCsv(report: BenchReport): string {
             p.errors,
             p.bytes,
             p.p99,
+            p.rss ?? '',
           ]
             .map(csvField)
             .join(','),

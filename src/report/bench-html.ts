@@ -142,6 +142,52 @@ function throughputChart(w: WorkloadResult): string {
   });
 }
 
+/** The load generator's resident memory over the steps' seconds (one series per step), in MiB. */
+export function memorySeries(w: WorkloadResult): { series: Series[]; end: number } {
+  const series: Series[] = [];
+  let offset = 0;
+  w.steps.forEach((s, k) => {
+    const points: Point[] = s.timeline
+      .filter((p) => p.rss !== undefined)
+      .map((p) => ({ x: offset + p.t, y: p.rss! / 2 ** 20, label: `${p.t}s: ${(p.rss! / 2 ** 20).toFixed(1)} MiB` }));
+    if (points.length > 0) series.push({ name: loadLabel(s.load), color: colorOf(k), points });
+    offset += Math.max(1, Math.ceil(s.durationMs / 1000));
+  });
+  return { series, end: offset };
+}
+
+function memoryChart(w: WorkloadResult): string {
+  const { series, end } = memorySeries(w);
+  if (series.length === 0) return '';
+  return lineChart({
+    kind: 'memory',
+    data: { workload: workloadLabel(w) },
+    title: `${workloadLabel(w)}: load generator memory (RSS)`,
+    xLabel: 'seconds (load steps one after another)',
+    yLabel: 'MiB',
+    series,
+    xMin: 0,
+    xMax: end,
+  });
+}
+
+/** Per-minute latency of steps longer than a minute (a soak): a registry that slows down shows here. */
+function minuteTable(w: WorkloadResult): string {
+  const rows = w.steps.flatMap((s) =>
+    (s.minutes ?? []).map(
+      (m) =>
+        `<tr><td class="name">${html(loadLabel(s.load))}</td><td>${m.t + 1}</td><td>${m.ok}</td><td${m.errors ? ' class="fail"' : ''}>${m.errors}</td>` +
+        `<td>${formatMs(m.latency.p50)}</td><td>${formatMs(m.latency.p99)}</td><td>${formatMs(m.latency.max)}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return '';
+  return (
+    '<table class="minutes"><caption>per minute</caption><thead><tr><th class="name">step</th><th>minute</th><th>ok</th><th>errors</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr></thead><tbody>' +
+    rows.join('') +
+    '</tbody></table>'
+  );
+}
+
 function summaryTable(r: BenchReport): string {
   const rows: string[] = [];
   for (const w of r.workloads) {
@@ -215,7 +261,8 @@ export function renderBenchHtml(r: BenchReport): string {
     if (w.steps.length === 0) {
       body.push(`<p class="${w.error ? 'fail' : 'note'}">${html(w.error ? `failed: ${w.error}` : `skipped: ${w.skipped ?? ''}`)}</p>`);
     } else {
-      body.push(`<div class="charts">${latencyChart(w)}${throughputChart(w)}</div>`);
+      body.push(`<div class="charts">${latencyChart(w)}${throughputChart(w)}${memoryChart(w)}</div>`);
+      body.push(minuteTable(w));
       body.push(stepNotes(w));
       body.push(errorDetails(w));
     }

@@ -14,14 +14,15 @@ t.test('CSV: a row per workload, step and second, matching the timelines', async
   r.workloads.push({ ...workload('referrers', {}, []), skipped: 'no API' });
   const lines = renderBenchCsv(r).split('\r\n');
   t.equal(lines.pop(), '', 'ends with a line break');
-  t.equal(lines[0], 'workload,id,step,concurrency,rate_per_s,second,ops,errors,bytes,p99_ms'.replace('second,', 'second,covered_s,'));
+  t.equal(lines[0], 'workload,id,step,concurrency,rate_per_s,second,covered_s,ops,errors,bytes,p99_ms,rss_bytes');
   const rows = lines.slice(1).map((l) => l.split(','));
   const expected = r.workloads.flatMap((w) => w.steps.flatMap((s) => s.timeline.map((p) => ({ w, s, p }))));
   t.equal(rows.length, expected.length, 'one row per timeline sample');
   rows.forEach((row, i) => {
     const { w, s, p } = expected[i]!;
     t.same(row.slice(0, 6), [w.key, w.id, s.load.kind === 'closed' ? `c=${s.load.concurrency}` : '', String(s.load.kind === 'closed' ? s.load.concurrency : ''), '', String(p.t)]);
-    t.same(row.slice(7).map(Number), [p.ops, p.errors, p.bytes, p.p99]);
+    t.same(row.slice(7, 11).map(Number), [p.ops, p.errors, p.bytes, p.p99]);
+    t.equal(row[11], p.rss === undefined ? '' : String(p.rss), 'rss_bytes: empty where the report has none');
   });
   const sumOps = rows.filter((r) => r[0] === 'manifest.get' && r[2] === 'c=8').reduce((n, r) => n + Number(r[7]), 0);
   t.equal(sumOps, r.workloads[0]!.steps[1]!.ok, 'the successful operations of a step add up');

@@ -748,6 +748,31 @@ const manifestCases: CaseDefinition[] = [
     },
   },
   {
+    id: 'push.manifest.reference-invalid',
+    title: 'A manifest PUT to a reference that is neither a tag nor a valid digest (sha256:baddigeststring) is refused with 400 and nothing is stored under it.',
+    requirements: [
+      { ref: 'end-7', level: 'MUST', text: 'the <tag-or-digest> MUST be either a) a digest or b) a tag. The <tag-or-digest> MUST NOT be in any other format.' },
+      { ref: 'Pushing blobs / API', level: 'SHOULD', text: 'If the client provided digest is invalid or uses an unsupported algorithm, the registry SHOULD respond with a response code 400 Bad Request.' },
+    ],
+    async run(ctx) {
+      const m = makeImage({ layerSizes: [300] });
+      await pushBlobs(ctx, ctx.repo, m);
+      const reference = 'sha256:baddigeststring';
+      const res = await putManifestRaw(ctx, ctx.repo, reference, m.bytes, m.mediaType);
+      ctx.observe('status', res.status);
+      if (res.status >= 200 && res.status < 300) {
+        trackManifest(ctx, ctx.repo, m.digest);
+        await res.dump();
+        fail(`PUT of a manifest to ${reference}: a refusal (400)`, `status ${res.status} (accepted under a reference that is neither a tag nor a digest)`, res);
+      }
+      await expectStatus(res, 400, `PUT of a manifest to ${reference}`, 'SHOULD');
+      await res.dump();
+      const head = await ctx.client.request({ method: 'HEAD', path: `/v2/${ctx.repo}/manifests/${reference}`, headers: { accept: ACCEPT_MANIFESTS } });
+      await head.dump();
+      expectThat(head.status >= 400 && head.status < 500, `HEAD of ${reference} after the refused PUT: 404 or 400 (nothing stored)`, `status ${head.status}`, head);
+    },
+  },
+  {
     id: 'push.manifest.content-type-parameters',
     title: 'A manifest PUT with parameters on its Content-Type is accepted as that type (201).',
     requirements: [{ ref: 'Pushing Manifests', level: 'SHOULD', text: 'The registry SHOULD ignore parameters on the Content-Type header.' }],

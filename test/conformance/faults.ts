@@ -697,6 +697,30 @@ export const FAULTS: Fault[] = [
       return empty(201, { location: `/v2/${routeOf(req.path).name}/blobs/${digest}`, 'docker-content-digest': digest });
     },
   },
+  {
+    id: 'manifest-invalid-reference-stored',
+    breaks: 'a manifest PUT to sha256:baddigeststring (neither a tag nor a digest) is stored and served (go-containerregistry)',
+    suites: ['push'],
+    caughtBy: ['push.manifest.reference-invalid'],
+    only: ['push.manifest.reference-invalid'],
+    verdicts: { 'push.manifest.reference-invalid': { status: 'fail', level: 'MUST', message: /status 201/ } },
+    // The reference registry refuses the reference, so the proxy stores it under a tag of the same letters.
+    request: (req) => {
+      const r = routeOf(req.path);
+      if (r.kind !== 'manifest' || r.ref !== 'sha256:baddigeststring') return false;
+      req.path = `/v2/${r.name}/manifests/sha256-baddigeststring`;
+      return true;
+    },
+  },
+  {
+    id: 'manifest-invalid-reference-500',
+    breaks: 'a manifest PUT to sha256:baddigeststring answers 500 (distribution 2.8 and v3)',
+    suites: ['push'],
+    caughtBy: ['push.manifest.reference-invalid'],
+    only: ['push.manifest.reference-invalid'],
+    verdicts: { 'push.manifest.reference-invalid': { status: 'fail', level: 'SHOULD', message: /status 400, got status 500/ } },
+    request: (req) => (is(req, 'manifest', 'PUT') && routeOf(req.path).ref === 'sha256:baddigeststring' ? errorResponse(500, 'UNKNOWN', 'unknown error') : false),
+  },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
   {
     id: 'out-of-order-416-upload-unknown',

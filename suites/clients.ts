@@ -66,7 +66,7 @@ const SRC = {
   crane:
     'go-containerregistry v0.20 pkg/v1/remote (crane copy): write.go uploadOne (HEAD blob, POST ?mount=&from=&origin= with Content-Type application/json, 201 = mounted, 202 = PATCH stream + PUT ?digest=; a refused mount is retried without), commitManifest (200/201/202); fetcher.go fetchManifest (Accept joined with ",", by-digest verified, Docker-Content-Digest of tags deliberately not checked) and fetchBlob (Content-Length must equal the size, verified); from source',
   craneLs: 'go-containerregistry v0.20 pkg/v1/remote/list.go List (GET tags/list?n=<page size>, follows Link rel="next" until none; crane ls uses n=1000, library callers set WithPageSize); from source',
-  craneCatalog: 'go-containerregistry v0.20 pkg/v1/remote/catalog.go Catalog (GET /v2/_catalog?n=10000, follows Link rel="next"); crane catalog; from source',
+  craneCatalog: 'go-containerregistry v0.20 pkg/v1/remote/catalog.go Catalog/catalogPage (GET /v2/_catalog?n=<page size, default 1000>, follows Link rel="next"); crane catalog; from source',
   oras:
     'oras 1.2 / oras-go v2.5 registry/remote/repository.go: blobStore.Push (POST -> 202, PUT <Location>?digest= with the body -> 201), manifestStore push (PUT -> 201; Docker-Content-Digest if present must equal), FetchReference (Docker-Content-Digest of a tag is the digest the bytes are verified against); from source',
   orasAttach:
@@ -436,9 +436,12 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
     const res = await send(ctx, who, 'GET', mp(repo, d), { headers: { accept: `${mt}, *` } });
     await expectStatus(res, 200, `${who.name}: GET manifest ${d} (Fetch)`);
     const { bytes, json } = await readManifest(res, `${who.name}: manifest`);
-    // content.Copy commits with the descriptor's size and digest: both must hold.
-    expectThat(bytes.length === expectedSize, `${who.name}: a manifest of ${expectedSize} bytes as resolved ("unexpected commit size")`, `${bytes.length} bytes`, res);
-    expectDigest(bytes, d, `${who.name}: manifest ("unexpected commit digest")`, res);
+    // content.Copy commits with the resolved size and digest: the size is checked first
+    // ("unexpected commit size"), then the digest ("unexpected commit digest").
+    const actual = sha256(bytes);
+    if (bytes.length !== expectedSize || actual !== d) {
+      fail(`${who.name}: the manifest as resolved, ${expectedSize} bytes with digest ${d} ("unexpected commit size" / "unexpected commit digest")`, `digest mismatch: ${bytes.length} bytes hashing to ${actual}`, res);
+    }
     return json;
   };
   let json = await fetchManifest(digest, mediaType, size);
@@ -735,8 +738,9 @@ const cases: CaseDefinition[] = [
       const f = await content(ctx);
       const tag = needsTag(ctx);
       const got = await dockerPull(ctx, f.repo, tag);
+      // docker does not verify a pull by tag: it takes the digest of what it got. Recorded, not failed.
       ctx.observe('docker.tag-digest', got.digest);
-      if (!ctx.readOnly) expectThat(got.digest === f.image.digest, `docker: the tag resolves to the digest pushed (${f.image.digest})`, `the manifest served hashes to ${got.digest}`);
+      if (!ctx.readOnly) ctx.observe('docker.tag-digest-is-pushed-digest', got.digest === f.image.digest);
     },
   },
   {
@@ -779,7 +783,7 @@ const cases: CaseDefinition[] = [
       const f = await content(ctx);
       const tag = needsTag(ctx);
       const got = await containerdPull(ctx, CONTAINERD, f.repo, tag);
-      if (!ctx.readOnly) expectThat(got.digest === f.image.digest, `containerd: the tag resolves to ${f.image.digest}`, got.digest);
+      if (!ctx.readOnly) ctx.observe('containerd.tag-digest-is-pushed-digest', got.digest === f.image.digest);
       if (f.index) await containerdPull(ctx, CONTAINERD, f.repo, f.index.tag);
     },
   },
@@ -1076,7 +1080,7 @@ const cases: CaseDefinition[] = [
   },
   {
     id: 'clients.crane.catalog',
-    title: 'crane catalog works: GET /v2/_catalog?n=10000, Link rel="next" followed, the repositories pushed listed.',
+    title: 'crane catalog works: GET /v2/_catalog?n=1000, Link rel="next" followed, the repositories pushed listed.',
     requirements: [client('crane', 'go-containerregistry v0.20', SRC.craneCatalog), R.catalog],
     readOnly: true,
     async run(ctx) {
@@ -1085,7 +1089,7 @@ const cases: CaseDefinition[] = [
       let path: string | undefined;
       let pages = 0;
       do {
-        const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', '/v2/_catalog', { query: { n: '10000' } });
+        const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', '/v2/_catalog', { query: { n: '1000' } });
         if (pages === 0 && [401, 403, 404, 405].includes(res.status)) {
           await res.dump();
           ctx.skip('unsupported', `GET /v2/_catalog answered ${res.status}: the registry does not offer the catalog (crane catalog fails there)`);

@@ -577,31 +577,6 @@ export const FAULTS: Fault[] = [
     suites: ['clients'],
     caughtBy: ['clients.docker.pull-by-digest', 'clients.containerd.pull'],
     only: ['clients.docker.pull-*', 'clients.containerd.pull'],
-    response: (req, res) => is(req, 'manifest', 'GET') && res.status === 200 && editJson(res, () => true) && ((res.body = Buffer.from(JSON.stringify(JSON.parse(res.body.toString('utf8')), null, 2))), true),
-  },
-  {
-    id: 'range-refused',
-    breaks: 'a blob GET with a Range header is refused with 416 (the server does not serve ranges)',
-    suites: ['clients'],
-    caughtBy: ['clients.containerd.resume-layer'],
-    only: ['clients.containerd.resume-layer'],
-    request: (req) => (is(req, 'blob', 'GET') && req.headers.range !== undefined ? errorResponse(416, 'RANGE_INVALID', 'ranges are not supported') : false),
-  },
-  {
-    id: 'sig-tags-lost',
-    breaks: 'tags of the form sha256-<hex>.sig are accepted on PUT but never served (a retention rule or tag filter drops them)',
-    suites: ['clients'],
-    caughtBy: ['clients.cosign.verify'],
-    only: ['clients.cosign.sign', 'clients.cosign.verify'],
-    request: (req) => (is(req, 'manifest') && ['GET', 'HEAD'].includes(req.method) && /^sha256-[0-9a-f]{64}\.sig$/.test(routeOf(req.path).ref ?? '') ? errorResponse(404, 'MANIFEST_UNKNOWN', 'manifest unknown') : false),
-  },
-  // ---- replayed clients (suites/clients.ts) ----
-  {
-    id: 'manifest-reserialized',
-    breaks: 'a pulled manifest is re-serialized (indented JSON) while Docker-Content-Digest still names the bytes that were pushed',
-    suites: ['clients'],
-    caughtBy: ['clients.docker.pull-by-digest', 'clients.containerd.pull'],
-    only: ['clients.docker.pull-*', 'clients.containerd.pull'],
     response: (req, res) => {
       if (!is(req, 'manifest', 'GET') || res.status !== 200) return false;
       try {

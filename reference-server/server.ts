@@ -1,13 +1,13 @@
 // The bundled reference registry: start it in-process (tests, `regprobe conformance` without a URL)
 // or from `regprobe serve`. node:http directly: the API is small and every byte path must be ours.
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RequestAuthorizer } from './auth/types.js';
 import { createRouter } from './http/router.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, guardConnections } from './http/connections.js';
 import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
 import type { RequestTracing } from './telemetry.js';
 import type { TlsCredentials } from './tls.js';
@@ -41,6 +41,10 @@ export interface ReferenceServerOptions {
   authorizer?: RequestAuthorizer;
   /** A connection idle this long (no bytes either way) is closed; default 60 s. */
   requestTimeoutMs?: number;
+  /** Time to send a request's headers (from connecting, or from the previous request); default 20 s. */
+  headersTimeoutMs?: number;
+  /** Open connections at most (default 1024); at the limit the longest-idle one is closed for a new one. */
+  maxConnections?: number;
   /** close(): how long in-flight requests may take to finish before connections are cut; default 10 s. */
   shutdownTimeoutMs?: number;
   /** Idle upload sessions are removed after this long; default 24 h. */
@@ -116,38 +120,11 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   const server: Server = opts.tls
     ? createHttpsServer({ keepAliveTimeout: 5_000, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
     : createServer({ keepAliveTimeout: 5_000 }, onRequest);
-  const idle = opts.requestTimeoutMs ?? 60_000;
-  // Multi-GiB uploads must not hit a whole-request deadline: only idleness closes a connection.
-  server.requestTimeout = 0;
-  server.headersTimeout = Math.min(idle, 60_000);
-  server.setTimeout(idle, (socket: Socket) => socket.destroy());
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Unparseable HTTP: answer in the spec's error shape when the socket still takes it.
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    // Node's parser refuses methods it does not know: that is still "method not allowed" to a client.
-    const [status, reason] =
-      err.code === 'HPE_INVALID_METHOD' ? [405, 'Method Not Allowed'] :
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] :
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
-    const message = status === 405 ? 'unknown HTTP method' : `malformed HTTP request (${err.code ?? err.message})`;
-    const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message }] });
-    const answer = () => {
-      if (!socket.writable) return socket.destroy();
-      socket.end(
-        `HTTP/1.1 ${status} ${reason}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Docker-Distribution-API-Version: registry/2.0\r\nConnection: close\r\n\r\n${body}`,
-      );
-    };
-    // The bad bytes may follow a complete request still being answered on this connection (a body
-    // longer than its Content-Length): that answer goes out first. A request whose own body broke
-    // (connection ended mid-body) is abandoned at once. (_httpMessage: Node's in-flight response.)
-    const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (pending && !pending.writableFinished && pending.req.complete) pending.once('close', answer);
-    else answer();
+  guardConnections(server, {
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    idleTimeoutMs: opts.requestTimeoutMs ?? 60_000,
+    logger,
   });
 
   try {

@@ -4,6 +4,7 @@
 // the access rules give it; asking for more than it may have is not an error (token.md).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LINGER_BYTES, lingerAfterAnswer } from '../http/context.js';
 import type { AccessPolicy } from './access-rules.js';
 import { readAuthorization } from './authorization-header.js';
 import type { PasswordChecker } from './htpasswd.js';
@@ -82,6 +83,9 @@ export class TokenService {
     try {
       text = await readBody(req, MAX_FORM);
     } catch {
+      // Not worth reading whole: answer, and read on only as long as needed for the client to see it.
+      res.setHeader('Connection', 'close');
+      lingerAfterAnswer(req, LINGER_BYTES);
       return oauthError(res, 413, 'invalid_request', `the form is larger than ${MAX_FORM} bytes`);
     }
     const f = new URLSearchParams(text);

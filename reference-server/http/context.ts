@@ -1,5 +1,6 @@
 // What every handler receives, and the few ways it answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RegistryStorage } from '../storage/index.js';
 import { RegistryError } from './errors.js';
 
@@ -36,7 +37,7 @@ export function sendEmpty(ctx: HandlerContext, status: number, headers: Headers 
   const { res } = ctx;
   const h: Headers = { 'Content-Length': 0, ...headers };
   if (status === 204 || status === 304) delete h['Content-Length'];
-  prepareEarly(ctx.req, res);
+  prepareEarly(ctx.req, res, ctx.config.maxManifestSize);
   res.writeHead(status, h);
   res.end();
 }
@@ -44,7 +45,7 @@ export function sendEmpty(ctx: HandlerContext, status: number, headers: Headers 
 /** A complete in-memory body; HEAD gets the same headers and no body. */
 export function sendBody(ctx: HandlerContext, status: number, headers: Headers, body: Buffer | string): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
-  prepareEarly(ctx.req, ctx.res);
+  prepareEarly(ctx.req, ctx.res, ctx.config.maxManifestSize);
   ctx.res.writeHead(status, { ...headers, 'Content-Length': buf.length });
   if (ctx.req.method === 'HEAD') ctx.res.end();
   else ctx.res.end(buf);
@@ -54,24 +55,77 @@ export function sendJson(ctx: HandlerContext, status: number, value: unknown, he
   sendBody(ctx, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(value));
 }
 
-export function sendError(req: IncomingMessage, res: ServerResponse, err: RegistryError): void {
+export function sendError(req: IncomingMessage, res: ServerResponse, err: RegistryError, lingerBytes?: number): void {
   const body = Buffer.from(err.body());
-  prepareEarly(req, res);
+  prepareEarly(req, res, lingerBytes);
   res.writeHead(err.status, { ...err.headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
   if (req.method === 'HEAD') res.end();
   else res.end(body);
 }
 
+/** Unread bodies up to this size are read after an early answer and the connection is kept. */
 const DRAIN_LIMIT = 1024 * 1024;
+/** After an early answer on a closing connection: read and drop at most this much, this long. */
+export const LINGER_BYTES = 16 * 1024 * 1024;
+export const LINGER_MS = 5_000;
 
 /**
- * Answering before reading a request body: Node drains what is left so the connection can be
- * reused; a big or unbounded leftover is not worth reading, so that connection is closed instead.
+ * Answering before reading a request body. A small leftover is read by Node after the answer and
+ * the connection kept. A big, unbounded or half-read one is not worth reading whole: the answer says
+ * Connection: close, and the connection lingers (see lingerAfterAnswer) so the client reads it.
+ * `lingerBytes`: how much to read and drop at most (the endpoint's size limit when larger).
  */
-export function prepareEarly(req: IncomingMessage, res: ServerResponse): void {
-  if (req.complete || req.readableFlowing !== null || res.headersSent || !hasBody(req)) return;
+export function prepareEarly(req: IncomingMessage, res: ServerResponse, lingerBytes = LINGER_BYTES): void {
+  if (req.complete || res.headersSent || !hasBody(req)) return;
   const len = Number(req.headers['content-length'] ?? NaN);
-  if (!(len <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
+  if (req.readableFlowing === null && len <= DRAIN_LIMIT) return;
+  res.setHeader('Connection', 'close');
+  lingerAfterAnswer(req, Math.max(lingerBytes, LINGER_BYTES));
+}
+
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closing a connection with unread input makes the kernel send a reset, and a client still writing
+ * its body then loses the answer too (ECONNRESET/EPIPE instead of the status). So the rest of the
+ * body is read and dropped from now on; when Node closes the connection after the answer
+ * (socket.destroySoon), only the write side is closed, and the socket is destroyed once the body
+ * has ended, `maxBytes` more were read or LINGER_MS passed, whichever comes first.
+ */
+export function lingerAfterAnswer(req: IncomingMessage, maxBytes: number): void {
+  const socket = req.socket as Socket & { destroySoon?: () => void };
+  if (lingering.has(socket) || socket.destroyed) return;
+  lingering.add(socket);
+  let seen = 0;
+  let answered = false;
+  let timer: NodeJS.Timeout | undefined;
+  const destroyNow = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    socket.destroy();
+  };
+  const destroyWhenWritten = () => {
+    clearTimeout(timer);
+    if (socket.writableFinished || socket.destroyed) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  };
+  const onData = (c: Buffer) => {
+    seen += c.length;
+    if (seen > maxBytes) destroyNow();
+  };
+  req.removeAllListeners('data');
+  req.on('data', onData);
+  req.resume();
+  req.once('end', () => {
+    if (answered) destroyWhenWritten();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  socket.destroySoon = () => {
+    answered = true;
+    if (socket.writable) socket.end();
+    if (req.complete) destroyWhenWritten();
+    else timer = setTimeout(destroyNow, LINGER_MS);
+  };
 }
 
 /** The request carries a body (Content-Length > 0 or chunked). */

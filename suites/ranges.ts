@@ -79,6 +79,22 @@ async function expectPartial(ctx: CaseContext, range: string, first: number, las
 
 const DEP = ['ranges.blob.satisfiable'];
 
+/**
+ * Range headers that are not a valid byte-range request, one row each (RFC 9110 section 14.1.1). A
+ * server MAY ignore (200 with the whole blob) or reject (416) an invalid ranges-specifier (14.2),
+ * and MUST ignore a range unit it does not understand; a 206 is never right (a Content-Range whose
+ * last-pos is below its first-pos is invalid, 14.4).
+ */
+const INVALID_RANGES: ReadonlyArray<{ range: (size: number) => string; why: string; allowed: readonly number[] }> = [
+  { range: (size) => `bytes=${Math.floor(size / 2)}-0`, why: 'last-pos below first-pos', allowed: [200, 416] },
+  { range: () => 'bytes=-', why: 'neither first-pos nor suffix-length', allowed: [200, 416] },
+  { range: (size) => `bytes=${Math.floor(size / 4)}`, why: 'no "-"', allowed: [200, 416] },
+  { range: () => 'bytes=a-b', why: 'positions that are not digits', allowed: [200, 416] },
+  { range: () => 'bytes=--5', why: 'a negative suffix-length', allowed: [200, 416] },
+  { range: () => 'bytes=1-2-3', why: 'three positions', allowed: [200, 416] },
+  { range: () => 'items=0-9', why: 'a range unit other than bytes (MUST be ignored)', allowed: [200] },
+];
+
 const cases: CaseDefinition[] = [
   {
     id: 'ranges.blob.satisfiable',
@@ -146,6 +162,33 @@ const cases: CaseDefinition[] = [
         const cr = res.header('content-range');
         expectThat(cr?.trim() === `bytes */${b.size}`, `416 to Range: ${range}: Content-Range: bytes */${b.size}`, cr === undefined ? 'no Content-Range header' : `Content-Range: ${cr}`, res);
         await readBody(res, 1024 * 1024, `416 to Range: ${range}`);
+      }
+    },
+  },
+  {
+    id: 'ranges.blob.invalid',
+    title: 'GET with an invalid Range (last before first, no positions, not digits, unknown unit, ...) answers 200 with the whole blob (ignored) or 416 (rejected), never 206.',
+    requirements: [
+      RANGE_SUPPORT,
+      { ref: 'RFC 9110 section 14.2', level: 'SHOULD', text: 'A server that supports range requests MAY ignore or reject a Range header field that contains an invalid ranges-specifier. An origin server MUST ignore a Range header field that contains a range unit it does not understand.' },
+      { ref: 'RFC 9110 section 14.1.1', level: 'SHOULD', text: 'A range-spec is invalid if the last-pos value is present and less than the first-pos.' },
+    ],
+    readOnly: true,
+    dependsOn: DEP,
+    async run(ctx) {
+      const b = blob(ctx);
+      for (const row of INVALID_RANGES) {
+        const range = row.range(b.size);
+        const res = await rangeGet(ctx, b, range);
+        const what = `GET with the invalid Range: ${range} (${row.why})`;
+        if (!row.allowed.includes(res.status)) {
+          const cr = res.header('content-range');
+          await res.dump();
+          fail(`${what}: ${row.allowed.map((s) => (s === 200 ? '200 with the whole blob' : String(s))).join(' or ')}`, `status ${res.status}${cr ? `, Content-Range: ${cr}` : ''}`, res);
+        }
+        ctx.observe(range, res.status === 200 ? 'ignored (200)' : `rejected (${res.status})`);
+        const body = await readBody(res, b.size + 1024 * 1024, what);
+        if (res.status === 200) expectThat(body.equals(b.bytes), `${what} answered 200: the whole blob (${b.size} bytes)`, `${body.length} bytes${body.length === b.size ? ' with other content' : ''}`, res);
       }
     },
   },

@@ -35,6 +35,8 @@ function mapCodes(res: ProxyResponse, f: (code: string) => string): boolean {
 const strippedFilter = new WeakSet<ProxyRequest>();
 // Manifest digests the registry stored through the proxy (for the "missing subject refused" fault).
 const storedManifests = new Set<string>();
+// Blob GETs whose Range (last-pos below first-pos) the proxy removed, answered as a 206 of that range.
+const backwardsRange = new WeakMap<ProxyRequest, string>();
 // Upload session path -> the state token of its newest Location (for the "earlier Location" fault).
 const uploadStates = new Map<string, number>();
 // Referrers answers served once, by URL (for the "stale referrers list" fault).
@@ -728,6 +730,43 @@ export const FAULTS: Fault[] = [
     only: ['push.manifest.reference-invalid'],
     verdicts: { 'push.manifest.reference-invalid': { status: 'fail', level: 'SHOULD', message: /status 400, got status 500/ } },
     request: (req) => (is(req, 'manifest', 'PUT') && routeOf(req.path).ref === 'sha256:baddigeststring' ? errorResponse(500, 'UNKNOWN', 'unknown error') : false),
+  },
+  {
+    id: 'range-backwards-206',
+    breaks: 'Range: bytes=500-0 is answered 206 with Content-Range: bytes 500-0/<size> (distribution 2.8 and v3)',
+    suites: ['ranges'],
+    caughtBy: ['ranges.blob.invalid'],
+    only: ['ranges.blob.satisfiable', 'ranges.blob.invalid'],
+    verdicts: { 'ranges.blob.invalid': { status: 'fail', level: 'SHOULD', message: /Content-Range: bytes \d+-0\// } },
+    request: (req) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!is(req, 'blob', 'GET') || !m || Number(m[1]) <= Number(m[2])) return false;
+      backwardsRange.set(req, `${m[1]}-${m[2]}`);
+      delete req.headers.range;
+      return true;
+    },
+    response: (req, res) => {
+      const r = backwardsRange.get(req);
+      if (!r || res.status !== 200) return false;
+      res.headers['content-range'] = `bytes ${r}/${res.body.length}`;
+      res.status = 206;
+      res.body = Buffer.alloc(0);
+      return true;
+    },
+  },
+  {
+    id: 'range-empty-suffix-206',
+    breaks: 'Range: bytes=-0 is answered 206 with Content-Range: bytes <size>-<size-1>/<size> (distribution 2.8 and v3)',
+    suites: ['ranges'],
+    caughtBy: ['ranges.blob.unsatisfiable'],
+    only: ['ranges.blob.satisfiable', 'ranges.blob.unsatisfiable'],
+    verdicts: { 'ranges.blob.unsatisfiable': { status: 'fail', level: 'SHOULD', message: /bytes=-0.*status 206/ } },
+    response: (req, res) => {
+      if (!is(req, 'blob', 'GET') || req.headers.range !== 'bytes=-0') return false;
+      const size = /\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] ?? '0';
+      Object.assign(res, empty(206, { 'content-range': `bytes ${size}-${Number(size) - 1}/${size}` }));
+      return true;
+    },
   },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
   {

@@ -485,7 +485,7 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
       wellFormed: true,
     })),
   );
-  const methods = fc.tuple(fc.constantFrom('OPTIONS', 'TRACE', 'PROPFIND', 'FOO', 'get', 'M-SEARCH', 'PATCH', 'PUT', 'POST', 'CONNECT'), fc.constantFrom('/v2/', `/v2/${ctx.keep.repo}/manifests/${ctx.keep.tag}`, `/v2/${ctx.repos[0]}/tags/list`)).map(([method, path]) => ({
+  const methods = fc.tuple(fc.constantFrom('OPTIONS', 'TRACE', 'PROPFIND', 'FOO', 'get', 'M-SEARCH', 'PATCH', 'PUT', 'POST', 'CONNECT'), fc.constantFrom('/v2/', `/v2/${ctx.repos[0]}/manifests/seed`, `/v2/${ctx.repos[0]}/tags/list`)).map(([method, path]) => ({
     base: { op: `${method} (method)`, method, path, query: '', headers: [] },
     label: `method ${method} on ${path.includes('manifests') ? 'manifest' : path.includes('tags') ? 'tags' : '/v2/'}`,
     wellFormed: true,
@@ -586,7 +586,8 @@ export function hostileRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     if (b.otherRepo && b.session) r.path = `{session:${b.session}}`;
     if (mut) {
       r = mut.apply(r);
-      r.shape = `${b.op} · ${mut.label}`;
+      // A mutation that changes the method (CONNECT, OPTIONS *) makes it that method's request.
+      r.shape = `${r.method === b.method ? b.op : `${r.method} (method)`} · ${mut.label}`;
       r.wellFormed = r.wellFormed && mut.wellFormed;
     }
     return r;

@@ -85,7 +85,9 @@ export function toWire(r: FuzzRequest, t: WireTarget): WirePlan {
   if (!p) return once(Buffer.concat([Buffer.from(head(r, t, hasBody ? { length: body.length } : {}), 'latin1'), body]));
   switch (p.kind) {
     case 'chunked':
-      return once(Buffer.concat([Buffer.from(head(r, t, { chunked: true }), 'latin1'), chunked(body, p.chunk)]));
+      // At most ~10,000 chunks: a 3 MB body in 1-byte chunks keeps Node's parser busy for a minute
+      // (a finding of its own, fuzz-findings.md) and would stall the rest of the run.
+      return once(Buffer.concat([Buffer.from(head(r, t, { chunked: true }), 'latin1'), chunked(body, Math.max(p.chunk, Math.ceil(body.length / 10_000)))]));
     case 'bad-chunked': {
       const c = badChunked(body, p.variant);
       return once(Buffer.concat([Buffer.from(head(r, t, { chunked: true }), 'latin1'), c.bytes]), c.after, c.after === 'wait' ? undefined : 300);
@@ -118,12 +120,13 @@ export function toWire(r: FuzzRequest, t: WireTarget): WirePlan {
 
 /** A short printable form: the head (cut to 300 characters) and the body's size and start. */
 export function preview(r: FuzzRequest, t: WireTarget): string {
-  const h = head(r, t, r.body !== undefined ? { length: bodySize(r.body) } : {});
+  const chunkedFraming = r.protocol?.kind === 'chunked' || r.protocol?.kind === 'bad-chunked' || r.protocol?.kind === 'cl-and-te';
+  const h = head(r, t, chunkedFraming ? { chunked: true, ...(r.protocol?.kind === 'cl-and-te' ? { length: bodySize(r.body) + 5 } : {}) } : r.body !== undefined ? { length: bodySize(r.body) } : {});
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…(${s.length} chars)` : s);
   const headText = cut(JSON.stringify(h).slice(1, -1), 300);
   if (!r.body) return headText;
   const segs = r.body.map((g) => (g.n > 1 ? `${JSON.stringify(cut(g.s, 40))}×${g.n}` : JSON.stringify(cut(g.s, 80)))).join(' + ');
-  return `${headText} + body ${bodySize(r.body)} bytes: ${cut(segs, 300)}`;
+  return `${headText} + body ${bodySize(r.body)} bytes${chunkedFraming ? ` (${r.protocol!.kind === 'bad-chunked' ? `bad chunked: ${r.protocol!.variant}` : 'chunked'})` : ''}: ${cut(segs, 300)}`;
 }
 
 /** A python3 one-liner sending the same bytes, when the request is self-contained; undefined otherwise. */

@@ -256,6 +256,32 @@ const cases: CaseDefinition[] = [
     },
   },
   {
+    id: 'referrers.list.empty-repository',
+    title: 'The referrers of a digest in a repository that holds no manifest (never pushed to) are an empty image index with status 200, not 404; what came back is recorded.',
+    requirements: [
+      { ref: 'end-12a', level: 'SHOULD', text: 'If the registry supports the referrers API, the registry MUST NOT return a 404 Not Found to a referrers API requests; yet end-12a says 200 "assuming a repository is found", so for a repository without manifests this is a SHOULD' },
+      { ref: 'listing-referrers', level: 'SHOULD', text: 'If a query results in no matching referrers, an empty manifest list MUST be returned (here: a repository that may not be "found")' },
+    ],
+    since: '1.1',
+    async run(ctx) {
+      requireApi(ctx);
+      const repo = ctx.freshRepo('no-manifest');
+      const res = await ctx.client.request({ method: 'GET', path: `/v2/${repo}/referrers/${unknownDigest()}`, headers: { accept: MediaType.ociIndex } });
+      const text = await res.text(1024 * 1024).catch(() => '');
+      const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1];
+      ctx.observe('referrers-without-manifests', `${res.status}${code ? ` ${code}` : ''}`);
+      expectThat(res.status === 200, `GET referrers of a digest in ${repo}, which holds no manifest: 200 with an empty index (a registry with the API MUST NOT answer 404)`, `status ${res.status}${code ? ` ${code}` : ''}`, res, text);
+      expectThat(mediaTypeOf(res.header('content-type')) === MediaType.ociIndex, `Content-Type ${MediaType.ociIndex}`, `Content-Type ${res.header('content-type') ?? '(none)'}`, res, text);
+      let manifests: unknown;
+      try {
+        manifests = (JSON.parse(text) as { manifests?: unknown }).manifests;
+      } catch {
+        manifests = undefined;
+      }
+      expectThat(Array.isArray(manifests) && manifests.length === 0, 'an image index with an empty "manifests" list', text.slice(0, 120) || 'an empty body', res, text);
+    },
+  },
+  {
     id: 'referrers.list.missing-subject',
     title: 'A manifest whose subject was never pushed is accepted and listed among the referrers of that digest.',
     requirements: [

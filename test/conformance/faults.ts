@@ -37,6 +37,8 @@ const strippedFilter = new WeakSet<ProxyRequest>();
 const storedManifests = new Set<string>();
 // Blob GETs whose Range (last-pos below first-pos) the proxy removed, answered as a 206 of that range.
 const backwardsRange = new WeakMap<ProxyRequest, string>();
+// Repositories a manifest was pushed to through the proxy (for the "referrers of a repository without manifests" fault).
+const reposWithManifests = new Set<string>();
 // Upload session path -> the state token of its newest Location (for the "earlier Location" fault).
 const uploadStates = new Map<string, number>();
 // Referrers answers served once, by URL (for the "stale referrers list" fault).
@@ -766,6 +768,23 @@ export const FAULTS: Fault[] = [
       const size = /\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] ?? '0';
       Object.assign(res, empty(206, { 'content-range': `bytes ${size}-${Number(size) - 1}/${size}` }));
       return true;
+    },
+  },
+  {
+    id: 'referrers-no-manifests-404',
+    breaks: 'referrers of a digest in a repository that holds no manifest answer 404 NAME_UNKNOWN',
+    suites: ['referrers'],
+    caughtBy: ['referrers.list.empty-repository'],
+    only: ['referrers.api.available', 'referrers.list.empty-repository'],
+    verdicts: { 'referrers.list.empty-repository': { status: 'fail', level: 'SHOULD', observations: { 'referrers-without-manifests': '404 NAME_UNKNOWN' } } },
+    request: (req) => {
+      const r = routeOf(req.path);
+      if (r.kind === 'referrers' && req.method === 'GET' && !reposWithManifests.has(r.name!)) return errorResponse(404, 'NAME_UNKNOWN', 'repository name not known to registry');
+      return false;
+    },
+    response: (req, res) => {
+      if (is(req, 'manifest', 'PUT') && res.status === 201) reposWithManifests.add(routeOf(req.path).name!);
+      return false;
     },
   },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----

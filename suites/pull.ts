@@ -295,6 +295,26 @@ const cases: CaseDefinition[] = [
     },
   },
   {
+    id: 'pull.manifest.invalid-tag',
+    title: 'GET and HEAD of a tag outside the tag grammar (.INVALID_MANIFEST_NAME) answer 404 (not found) or 400 (invalid); which one is recorded.',
+    requirements: [
+      { ref: 'end-3', level: 'MUST', text: 'If the manifest is not found in the repository, the response code MUST be 404 Not Found (400 is accepted too: the <tag-or-digest> MUST NOT be in any other format than a digest or a tag).' },
+    ],
+    readOnly: true,
+    async run(ctx) {
+      const f = fixtures(ctx);
+      const path = manifestPath(f.repo, '.INVALID_MANIFEST_NAME');
+      const head = await request(ctx, 'HEAD', path, { accept: ACCEPT_MANIFESTS });
+      await head.dump();
+      ctx.observe('invalid-tag-head', head.status);
+      await expectStatus(head, [404, 400], 'HEAD of the tag .INVALID_MANIFEST_NAME, outside the tag grammar');
+      const get = await request(ctx, 'GET', path, { accept: ACCEPT_MANIFESTS });
+      ctx.observe('invalid-tag-get', get.status);
+      await expectStatus(get, [404, 400], 'GET of the tag .INVALID_MANIFEST_NAME, outside the tag grammar');
+      await checkErrorBody(ctx, get, [], { allowNonJson: true });
+    },
+  },
+  {
     id: 'pull.manifest.unknown-digest',
     title: 'GET and HEAD of a manifest digest that does not exist answer 404 (MANIFEST_UNKNOWN when the body is JSON).',
     requirements: [

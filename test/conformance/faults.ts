@@ -787,7 +787,26 @@ export const FAULTS: Fault[] = [
       return false;
     },
   },
+  {
+    id: 'invalid-tag-500',
+    breaks: 'GET/HEAD of a tag outside the grammar (.INVALID_MANIFEST_NAME) answers 500',
+    suites: ['pull'],
+    caughtBy: ['pull.manifest.invalid-tag'],
+    only: ['pull.manifest.invalid-tag'],
+    verdicts: { 'pull.manifest.invalid-tag': { status: 'fail', level: 'MUST', message: /status 404 or 400, got status 500/ } },
+    request: (req) => (is(req, 'manifest') && routeOf(req.path).ref === '.INVALID_MANIFEST_NAME' ? errorResponse(500, 'UNKNOWN', 'unknown error') : false),
+  },
   // ---- false alarms (issue 11): legal behaviour seen on real registries must not fail ----
+  {
+    id: 'invalid-tag-400',
+    breaks: 'nothing: GET/HEAD of a tag outside the grammar answers 400 TAG_INVALID (404 and 400 are both defensible)',
+    suites: ['pull'],
+    caughtBy: [],
+    legal: true,
+    only: ['pull.manifest.invalid-tag'],
+    verdicts: { 'pull.manifest.invalid-tag': { status: 'pass', observations: { 'invalid-tag-head': 400, 'invalid-tag-get': 400, 'error-codes': 'TAG_INVALID' } } },
+    request: (req) => (is(req, 'manifest') && routeOf(req.path).ref === '.INVALID_MANIFEST_NAME' ? errorResponse(400, 'TAG_INVALID', 'manifest tag did not match URI') : false),
+  },
   {
     id: 'out-of-order-416-upload-unknown',
     breaks: 'nothing: the 416 to an out-of-order chunk carries BLOB_UPLOAD_UNKNOWN (the spec assigns no code there; any code of the table is legal)',

@@ -1,7 +1,7 @@
 // Markdown of a conformance report: the verdict, counts per workflow and the failures, for a PR comment
 // or a GitHub job summary ($GITHUB_STEP_SUMMARY). Target-supplied text is in code spans or blocks.
 import type { CaseResult, ConformanceReport } from '../conformance/model.js';
-import { byWorkflow, countStatuses, detailLines, formatSeconds, problems, skipKinds, targetLine, verdict } from './conformance-view.js';
+import { byWorkflow, clientMatrix, countStatuses, detailLines, formatSeconds, problems, skipKinds, targetLine, verdict } from './conformance-view.js';
 import { mdBlock, mdCode, mdText } from './escape.js';
 
 export interface MarkdownOptions {
@@ -23,6 +23,12 @@ export function renderConformanceMarkdown(report: ConformanceReport, opts: Markd
   out.push(`- Optional features not offered: **${s.optionalNotOffered}**`);
   const kinds = Object.entries(skipKinds(report));
   if (kinds.length > 0) out.push(`- Skipped: ${kinds.map(([k, n]) => `${n} ${mdText(k)}`).join(', ')}`);
+
+  const clients = clientMatrix(report);
+  if (clients.length > 0) {
+    out.push('', '### Will my clients work?', '', '| Client | Verdict | Flows | Broken flows | Skipped |', '| --- | --- | ---: | --- | --- |');
+    for (const c of clients) out.push(`| ${mdText(c.client)} | ${c.verdict === 'works' ? 'works' : c.verdict === 'breaks' ? '**breaks**' : 'not run'} | ${c.passed}/${c.ran} | ${c.broken.map((x) => mdCode(x, true)).join(', ')} | ${c.skipped.map((x) => mdCode(x, true)).join(', ')} |`);
+  }
 
   const bad = problems(report);
   if (bad.length > 0) {

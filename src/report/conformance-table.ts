@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import type { CaseResult, ConformanceReport } from '../conformance/model.js';
 import { paint, type Paint } from './ansi.js';
 import {
-  byWorkflow, countStatuses, detailLines, flatten, formatSeconds, problems, skipKinds, summaryLine, targetLine, truncate, verdict,
+  byWorkflow, clientMatrix, countStatuses, detailLines, flatten, formatSeconds, problems, skipKinds, summaryLine, targetLine, truncate, verdict,
 } from './conformance-view.js';
 
 export interface TableOptions {
@@ -41,6 +41,21 @@ export function renderConformanceTable(report: ConformanceReport, opts: TableOpt
   out.push(summaryLine(report));
   const kinds = Object.entries(skipKinds(report));
   if (kinds.length > 0) out.push(p.dim(`skipped: ${kinds.map(([k, n]) => `${n} ${k}`).join(', ')}`));
+
+  const clients = clientMatrix(report);
+  if (clients.length > 0) {
+    out.push('', p.bold('Will my clients work? (replayed client flows)'));
+    const ct = new Table({
+      head: ['client', 'verdict', 'flows', 'broken flows', 'skipped'],
+      colAligns: ['left', 'left', 'right', 'left', 'left'],
+      style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['grey'] : [], compact: true },
+    });
+    for (const c of clients) {
+      const v = c.verdict === 'works' ? p.green(c.verdict) : c.verdict === 'breaks' ? p.red(c.verdict) : p.yellow(c.verdict);
+      ct.push([c.client, v, `${c.passed}/${c.ran}`, c.broken.join(', '), c.skipped.join(', ')]);
+    }
+    out.push(ct.toString());
+  }
 
   const unsupported = report.results.filter((r) => r.status === 'skip' && r.skipKind === 'unsupported');
   if (unsupported.length > 0) {

@@ -114,3 +114,36 @@ export function flatten(s: string): string {
 export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}\u2026`;
 }
+
+/** One row of "Will my clients work?": the replayed flows (clients.<client>.<flow>) of one client. */
+export interface ClientRow {
+  client: string;
+  /** works: every flow run passed; breaks: a flow failed or errored; not run: every flow skipped. */
+  verdict: 'works' | 'breaks' | 'not run';
+  passed: number;
+  /** Flows that ran (not skipped). */
+  ran: number;
+  /** Flows that failed or errored, by their last id segment. */
+  broken: string[];
+  /** Flows skipped, by their last id segment. */
+  skipped: string[];
+}
+
+/** The client matrix of a report, in the order the flows ran; empty when no clients.* case is in it. */
+export function clientMatrix(report: ConformanceReport): ClientRow[] {
+  const rows = new Map<string, ClientRow>();
+  for (const r of report.results) {
+    const m = /^clients\.([^.]+)\.(.+)$/.exec(r.id);
+    if (!m || (r.status === 'skip' && r.skipKind === 'disabled')) continue;
+    const row = rows.get(m[1]!) ?? { client: m[1]!, verdict: 'not run', passed: 0, ran: 0, broken: [], skipped: [] };
+    rows.set(m[1]!, row);
+    if (r.status === 'skip') row.skipped.push(m[2]!);
+    else {
+      row.ran++;
+      if (r.status === 'pass') row.passed++;
+      else row.broken.push(m[2]!);
+    }
+  }
+  for (const row of rows.values()) row.verdict = row.broken.length > 0 ? 'breaks' : row.ran > 0 ? 'works' : 'not run';
+  return [...rows.values()];
+}

@@ -26,6 +26,9 @@ import { clientsSuite } from '../../suites/clients.js';
 import { startFaultProxy, routeOf, errorResponse, type Fault } from './fault-proxy.js';
 import { FAULTS } from './faults.js';
 import { requirePeers } from '../helpers/peers.js';
+import { clientMatrix } from '../../src/report/conformance-view.js';
+import { renderConformanceTable } from '../../src/report/conformance-table.js';
+import { renderConformanceMarkdown } from '../../src/report/conformance-markdown.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/clients-distribution-2.8.expected.json', import.meta.url));
 const IDS = clientsSuite.cases.map((c) => c.id);
@@ -83,6 +86,13 @@ t.test('reference registry, no auth: every flow passes, in well under 10 s', asy
   const r = byId(report.results);
   t.equal(r.get('clients.oras.discover')?.observations?.['oras.discover'], 'referrers-api', 'oras discovers through the referrers API here');
   t.match(String(r.get('clients.containerd.resume-layer')?.observations?.['containerd.resume']), /^206 with Content-Range/, 'the resume is answered with a 206');
+  const matrix = clientMatrix(report);
+  t.same(matrix.map((c) => c.client), ['docker', 'containerd', 'containers-image', 'crane', 'oras', 'helm', 'cosign', 'buildkit', 'flux'], 'one matrix row per client');
+  t.ok(matrix.every((c) => c.verdict === 'works' && c.passed === c.ran), 'every client works');
+  const table = renderConformanceTable(report, { color: false });
+  t.match(table, /Will my clients work\?/, 'the console report shows the client matrix');
+  t.match(table, /cosign\s+│ works\s+│\s+4\/4/, 'with a row per client');
+  t.match(renderConformanceMarkdown(report), /\| cosign \| works \| 4\/4 \|/, 'and so does the Markdown report');
 });
 
 t.test('reference registry, token auth: every flow passes', async (t) => {
@@ -166,11 +176,13 @@ t.test('misbehaving registries break the clients they break in the field', async
   });
 
   await t.test('.sig tags lost: cosign verify fails', async (t) => {
-    const { r, fired } = await through(fault('sig-tags-lost'), ['clients.cosign.sign', 'clients.cosign.verify']);
+    const { r, fired, report } = await through(fault('sig-tags-lost'), ['clients.cosign.sign', 'clients.cosign.verify']);
     t.ok(fired > 0, 'the fault fired');
     t.equal(r.get('clients.cosign.sign')?.status, 'pass', 'signing still works (the PUT is accepted)');
     t.equal(r.get('clients.cosign.verify')?.status, 'fail');
     t.match(r.get('clients.cosign.verify')?.message ?? '', /no signatures found/);
+    const cosign = clientMatrix(report).find((c) => c.client === 'cosign');
+    t.same(cosign && { verdict: cosign.verdict, broken: cosign.broken }, { verdict: 'breaks', broken: ['verify'] }, 'the matrix says cosign breaks, at verify');
   });
 
   await t.test('no referrers API: oras and cosign pass through the tag-schema fallback', async (t) => {

@@ -229,16 +229,9 @@ export class UploadStore {
 
 const WRITE_BATCH = 1024 * 1024;
 
-/** Bytes of the regular files directly in `dir` (an upload session: data + state). */
+/** Bytes an upload session directory held (its data file; 0 for a stray entry without one). */
 async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  try {
-    for (const f of await readdir(dir)) total += (await stat(`${dir}/${f}`).catch(() => ({ size: 0 }))).size;
-  } catch {
-    /* not a directory: a stray file */
-    total += (await stat(dir).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
+  return (await stat(`${dir}/data`).catch(() => ({ size: 0 }))).size;
 }
 
 async function writeAll(fh: import('node:fs/promises').FileHandle, chunks: Uint8Array[], position: number): Promise<void> {

@@ -137,8 +137,9 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       else res.destroy();
       return;
     }
-    if (req.destroyed || res.destroyed || req.socket.destroyed || isAborted(err)) {
-      // The client went away (or cut its body short): there is nobody to answer.
+    if (isAborted(err)) {
+      // The client went away (or cut its body short): there is nobody to answer. Anything else is
+      // logged below even when the connection is gone (a for-await over the body destroys it).
       res.destroy();
       return;
     }

@@ -1,7 +1,7 @@
 // Requests meant to kill the reference registry (issue 10, defect 1): JSON nested 100,000 deep in
 // every field of every JSON body it parses, and failures inside the failure path itself (a tracer
 // or logger that throws). Each must be answered (400 or 500) and the server must keep serving.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import bcrypt from 'bcryptjs';
 import type { IncomingMessage } from 'node:http';
 import { parseErrorBody } from '../../src/oci/errors.js';
@@ -20,12 +20,11 @@ const deepObject = (n = LEVELS) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
 /** A JSON text with `deep` spliced in where the placeholder "@" (a string) stands. */
 const splice = (doc: unknown, deep: string) => JSON.stringify(doc).replace('"@"', deep);
 
-async function stillServes(t: Tap, client: RegistryClient, what: string): Promise<void> {
+async function stillServes(t: Test, client: RegistryClient, what: string): Promise<void> {
   const res = await client.request({ method: 'GET', path: '/v2/' });
   t.equal(res.status, 200, `still serving after ${what}`);
   await res.dump();
 }
-type Tap = typeof t;
 
 t.test('the depth check counts brackets outside strings only', async (t) => {
   const inString = '['.repeat(80) + '"[';

@@ -47,6 +47,8 @@ export interface FuzzRequest {
   protocol?: ProtocolAbuse;
   /** Open an upload session in this repository first (its Location replaces '{session}'). */
   session?: string;
+  /** 5xx statuses HTTP itself prescribes for this request (505 for an unsupported version): not failures. */
+  allowed5xx?: number[];
 }
 
 /** What the generator knows about the target: the fixture it may read but never change. */
@@ -352,6 +354,10 @@ interface Base {
   session?: string;
 }
 
+/** The hostile parts of a request's values, joined; benign ones (a valid name, a known digest) are left out. */
+const BENIGN = /^(valid name|valid manifest|valid tag|the fixture tag|known .* digest|unknown sha(256|512) digest)$/;
+export const labels = (...xs: string[]): string => xs.filter((x) => x && !BENIGN.test(x)).join(', ') || xs.find(Boolean) || 'plain';
+
 const q = (...kv: Array<[string, string]>) => kv.map(([k, v]) => `${k}=${v}`).join('&');
 
 function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; wellFormed: boolean }> {
@@ -372,34 +378,34 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
   }));
   const tagList = fc.tuple(anyName, fc.oneof(counts, lasts(ctx)), fc.boolean()).map(([n, v, dup]) => ({
     base: { op: 'GET tags', method: 'GET', path: `/v2/${n.value}/tags/list`, query: v.label.startsWith('n=') ? q(['n', v.value]) + (dup ? '&n=5' : '') : q(['n', '2'], ['last', v.value]), headers: [] },
-    label: n.label === 'valid name' ? `${v.label}${dup && v.label.startsWith('n=') ? ' (n repeated)' : ''}` : n.label,
+    label: labels(n.label, `${v.label}${dup && v.label.startsWith('n=') ? ' (n repeated)' : ''}`),
     wellFormed: true,
   }));
   const refOf = fc.oneof(tags(ctx), digests(ctx));
   const manifestRead = fc.tuple(fc.constantFrom('GET', 'HEAD'), anyName, refOf, fc.constantFrom('', OCI_MANIFEST, '*/*', 'text/html', 'application/json;q=abc', 'x'.repeat(8192))).map(([method, n, r, accept]) => ({
     base: { op: `${method} manifest`, method, path: `/v2/${n.value}/manifests/${r.value}`, query: '', headers: accept ? [['Accept', accept] as [string, string]] : [] },
-    label: n.label === 'valid name' ? r.label : n.label,
+    label: labels(n.label, r.label),
     wellFormed: true,
   }));
   // Deletes never touch the fixture repository: the image there must survive the run.
   const manifestDelete = fc.tuple(writeName, refOf).map(([n, r]) => ({
     base: { op: 'DELETE manifest', method: 'DELETE', path: `/v2/${n.value}/manifests/${r.value}`, query: '', headers: [] },
-    label: n.label === 'valid name' ? r.label : n.label,
+    label: labels(n.label, r.label),
     wellFormed: true,
   }));
   const manifestPut = fc.tuple(repo, fc.oneof(tags(ctx).filter((t) => t.value !== ctx.keep.tag), digests(ctx)), manifestBodies(ctx), fc.nat(9)).map(([n, r, b, pick]) => ({
     base: { op: 'PUT manifest', method: 'PUT', path: `/v2/${n}/manifests/${pick < 6 ? 'fuzz' : r.value}`, query: '', headers: [['Content-Type', b.contentType] as [string, string]], body: b.body },
-    label: pick < 6 ? b.label : `${r.label}, ${b.label}`,
+    label: pick < 6 ? b.label : labels(r.label, b.label),
     wellFormed: true,
   }));
   const manifestPutName = fc.tuple(writeName.filter((n) => n.label !== 'valid name'), manifestBodies(ctx)).map(([n, b]) => ({
     base: { op: 'PUT manifest', method: 'PUT', path: `/v2/${n.value}/manifests/fuzz`, query: '', headers: [['Content-Type', b.contentType] as [string, string]], body: b.body },
-    label: `${n.label}, ${b.label}`,
+    label: labels(n.label, b.label),
     wellFormed: true,
   }));
   const blobRead = fc.tuple(fc.constantFrom('GET', 'HEAD'), anyName, digests(ctx), fc.option(ranges, { nil: undefined })).map(([method, n, d, r]) => ({
     base: { op: `${method} blob`, method, path: `/v2/${n.value}/blobs/${r ? keepRef.layerDigest : d.value}`, query: '', headers: r ? [['Range', r.value] as [string, string]] : [] },
-    label: r ? r.label : n.label === 'valid name' ? d.label : n.label,
+    label: r ? labels(n.label, r.label) : labels(n.label, d.label),
     wellFormed: true,
   }));
   const blobRange = fc.tuple(ranges).map(([r]) => ({
@@ -409,7 +415,7 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
   }));
   const blobDelete = fc.tuple(writeName, digests(ctx)).map(([n, d]) => ({
     base: { op: 'DELETE blob', method: 'DELETE', path: `/v2/${n.value}/blobs/${d.value}`, query: '', headers: [] },
-    label: n.label === 'valid name' ? d.label : n.label,
+    label: labels(n.label, d.label),
     wellFormed: true,
   }));
   const algorithms = consts(lab('digest-algorithm=sha512', 'sha512'), lab('digest-algorithm=md5', 'md5'), lab('digest-algorithm=empty', ''), lab('digest-algorithm=SHA256', 'SHA256'));
@@ -460,12 +466,12 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
   );
   const uploadIdOps = fc.tuple(writeName, uploadIds(ctx), fc.constantFrom('GET', 'PATCH', 'PUT', 'DELETE')).map(([n, id, method]) => ({
     base: { op: `${method} upload`, method, path: `/v2/${n.value}/blobs/uploads/${id.value}`, query: method === 'PUT' ? q(['digest', digestOf('x')]) : '', headers: [], body: method === 'GET' || method === 'DELETE' ? undefined : text('x') },
-    label: n.label === 'valid name' ? id.label : n.label,
+    label: labels(n.label, id.label),
     wellFormed: true,
   }));
   const referrers = fc.tuple(anyName, digests(ctx), fc.constantFrom('', 'artifactType=application%2Fx', `artifactType=${'a'.repeat(16384)}`, 'artifactType=%ZZ', 'artifactType=')).map(([n, d, at]) => ({
     base: { op: 'GET referrers', method: 'GET', path: `/v2/${n.value}/referrers/${d.value}`, query: at, headers: [] },
-    label: n.label === 'valid name' ? `${d.label}${at ? `, ${at.slice(0, 20)}` : ''}` : n.label,
+    label: labels(n.label, d.label, at ? at.slice(0, 20) : ''),
     wellFormed: true,
   }));
   const unknown = consts(
@@ -508,6 +514,38 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
     { weight: 1, arbitrary: unknown },
     { weight: 1, arbitrary: methods },
   ) as fc.Arbitrary<{ base: Base; label: string; wellFormed: boolean }>;
+}
+
+/**
+ * One valid request per endpoint: what header and protocol mutations are applied to, so that a
+ * failing shape names the mutation alone (a hostile name under it would be a second cause).
+ */
+function cleanBase(ctx: FuzzContext): fc.Arbitrary<Base> {
+  const k = ctx.keep;
+  const repo = ctx.repos[0]!;
+  const manifest = JSON.stringify(k.manifest);
+  const ten = 'u'.repeat(10);
+  const bases: Base[] = [
+    { op: 'GET /v2/', method: 'GET', path: '/v2/', query: '', headers: [] },
+    { op: 'GET catalog', method: 'GET', path: '/v2/_catalog', query: 'n=2', headers: [] },
+    { op: 'GET tags', method: 'GET', path: `/v2/${k.repo}/tags/list`, query: '', headers: [] },
+    { op: 'GET manifest', method: 'GET', path: `/v2/${k.repo}/manifests/${k.tag}`, query: '', headers: [['Accept', OCI_MANIFEST]] },
+    { op: 'HEAD manifest', method: 'HEAD', path: `/v2/${k.repo}/manifests/${k.manifestDigest}`, query: '', headers: [] },
+    { op: 'PUT manifest', method: 'PUT', path: `/v2/${repo}/manifests/fuzz`, query: '', headers: [['Content-Type', OCI_MANIFEST]], body: text(manifest) },
+    { op: 'DELETE manifest', method: 'DELETE', path: `/v2/${repo}/manifests/sha256:${'d'.repeat(64)}`, query: '', headers: [] },
+    { op: 'GET blob', method: 'GET', path: `/v2/${k.repo}/blobs/${k.layerDigest}`, query: '', headers: [] },
+    { op: 'HEAD blob', method: 'HEAD', path: `/v2/${k.repo}/blobs/${k.configDigest}`, query: '', headers: [] },
+    { op: 'DELETE blob', method: 'DELETE', path: `/v2/${repo}/blobs/sha256:${'e'.repeat(64)}`, query: '', headers: [] },
+    { op: 'POST upload', method: 'POST', path: `/v2/${repo}/blobs/uploads/`, query: '', headers: [] },
+    { op: 'POST mount', method: 'POST', path: `/v2/${repo}/blobs/uploads/`, query: q(['mount', k.layerDigest], ['from', k.repo]), headers: [] },
+    { op: 'POST monolithic', method: 'POST', path: `/v2/${repo}/blobs/uploads/`, query: q(['digest', digestOf(ten)]), headers: [['Content-Type', 'application/octet-stream']], body: text(ten) },
+    { op: 'PATCH upload', method: 'PATCH', path: '{session}', query: '', headers: [['Content-Type', 'application/octet-stream']], body: text(ten), session: repo },
+    { op: 'PUT upload', method: 'PUT', path: '{session}', query: q(['digest', digestOf(ten)]), headers: [], body: text(ten), session: repo },
+    { op: 'GET upload', method: 'GET', path: '{session}', query: '', headers: [], session: repo },
+    { op: 'DELETE upload', method: 'DELETE', path: '{session}', query: '', headers: [], session: repo },
+    { op: 'GET referrers', method: 'GET', path: `/v2/${k.repo}/referrers/${k.manifestDigest}`, query: '', headers: [] },
+  ];
+  return fc.constantFrom(...bases);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,7 +595,7 @@ function protocolMutations(): fc.Arbitrary<Mutation> {
       m(`protocol: ${form} request target`, true, (r) => ({ ...r, targetForm: form, ...(form === 'authority' ? { method: 'CONNECT' } : form === 'asterisk' ? { method: 'OPTIONS' } : {}) })),
     ),
     fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', 'HTTP/9.9', '').map((version) =>
-      m(`protocol: version ${version || '(none, HTTP/0.9)'}`, version === 'HTTP/1.0', (r) => ({ ...r, version })),
+      m(`protocol: version ${version || '(none, HTTP/0.9)'}`, version === 'HTTP/1.0', (r) => ({ ...r, version, ...(version === 'HTTP/1.0' ? {} : { allowed5xx: [505] }) })),
     ),
     fc.constant(m('protocol: bare LF line endings', false, (r) => ({ ...r, eol: '\n' }))),
     fc.constantFrom(' ', '\u00ff', '\u0000', '#frag').map((c) => m(`protocol: invalid byte in target (${JSON.stringify(c)})`, false, (r) => ({ ...r, path: r.path === '{session}' ? `/v2/x${c}y/` : `${r.path}${c}x` }))),
@@ -567,11 +605,13 @@ function protocolMutations(): fc.Arbitrary<Mutation> {
 /** The whole generator: one hostile request per sample. */
 export function hostileRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   const mutation = fc.oneof(
-    { weight: 6, arbitrary: fc.constant<Mutation | undefined>(undefined) },
     { weight: 2, arbitrary: fc.constantFrom(...headerMutations) },
     { weight: 3, arbitrary: protocolMutations() },
   );
-  return fc.tuple(endpoint(ctx), mutation).map(([{ base, label, wellFormed }, mut]) => {
+  // Either an endpoint with hostile values, or a clean request with a header/protocol mutation.
+  const plain = endpoint(ctx).map((e) => ({ ...e, mut: undefined as Mutation | undefined }));
+  const mutated = fc.tuple(cleanBase(ctx), mutation).map(([base, mut]) => ({ base, label: 'plain', wellFormed: true, mut: mut as Mutation | undefined }));
+  return fc.oneof({ weight: 6, arbitrary: plain }, { weight: 5, arbitrary: mutated }).map(({ base, label, wellFormed, mut }) => {
     const b = base as Base & { otherRepo?: boolean };
     let r: FuzzRequest = {
       shape: `${b.op} · ${label}`,

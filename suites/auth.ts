@@ -3,7 +3,8 @@
 // answered 401), or always with --auth-tests. Token cases talk to the realm the registry names, with
 // the run's credentials; each refusal is checked for status, challenge and error body.
 import { randomBytes } from 'node:crypto';
-import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
+import type { CaseContext, CaseDefinition, Requirement, SecondIdentity, Suite } from '../src/conformance/model.js';
+import { digestOf } from '../src/oci/digest.js';
 import type { RegistryResponse } from '../src/client/registry-client.js';
 import { TokenEndpointClient, type TokenHttpResponse } from '../src/client/token-endpoint.js';
 import { ACCEPT_MANIFESTS, tryDelete, uploadBlobPostPut } from '../src/client/operations.js';
@@ -30,6 +31,8 @@ interface AuthState {
   target?: { repo: string; path: string };
   /** The pushed blob (mount case). */
   blobDigest?: string;
+  /** Its bytes (the second-identity pull checks that none of them leak). */
+  blobBytes?: Buffer;
 }
 
 const KEY = 'auth';
@@ -95,6 +98,11 @@ const R = {
     ref: 'end-11 / auth-scope',
     level: 'MUST',
     text: 'A mount reads the blob from repository <from>: the request needs pull access on it ("ANY resource being accessed ... must have the appropriate access scope"); without it the blob MUST NOT be mounted.',
+  },
+  usable: {
+    ref: 'auth-token: Using the Bearer token',
+    level: 'MUST',
+    text: 'Once the client has a token, it will try the registry request again with the token placed in the HTTP Authorization header (a token granting an action lets the client do it).',
   },
   badInput: {
     ref: 'RFC 7235 3.1 / error-codes',
@@ -172,7 +180,7 @@ function withAuth(ctx: CaseContext, method: string, path: string, authorization?
  * The request must be refused: 401 (with a challenge, RFC 7235) or 403; a JSON body must be the error
  * shape with UNAUTHORIZED or DENIED. Returns the parsed challenge of a 401.
  */
-async function expectRefused(ctx: CaseContext, res: RegistryResponse, what: string, allow403 = true): Promise<Challenge[]> {
+async function expectRefused(ctx: CaseContext, res: RegistryResponse, what: string, allow403 = true, bodyText?: string): Promise<Challenge[]> {
   const ok = allow403 ? [401, 403] : [401];
   if (!ok.includes(res.status)) {
     await expectStatus(res, ok, `${what} refused`);
@@ -185,7 +193,7 @@ async function expectRefused(ctx: CaseContext, res: RegistryResponse, what: stri
     if (challenges.length === 0) fail(`${what}: a readable WWW-Authenticate challenge`, `WWW-Authenticate: ${h}`, res);
   }
   ctx.observe(`${what} status`, res.status);
-  await expectErrorCodeIfJson(res, ['UNAUTHORIZED', 'DENIED'], what);
+  await expectErrorCodeIfJson(res, ['UNAUTHORIZED', 'DENIED'], what, bodyText);
   return challenges;
 }
 
@@ -235,6 +243,149 @@ function tamper(token: string): { label: string; token: string }[] {
   }
   out.push({ label: 'garbage', token: randomBytes(24).toString('base64url') });
   return out;
+}
+
+/** What a scope row tries: pull a blob, open an upload, delete a blob, list the catalog. */
+type ScopeAction = 'pull' | 'push' | 'delete' | 'catalog';
+
+interface ScopeRow {
+  /** The scopes asked of the token endpoint. */
+  grant: string[];
+  action: ScopeAction;
+  /** refused: MUST be refused; allowed: MUST be served; policy: served, or refused by the account's rights. */
+  expect: 'allowed' | 'refused' | 'policy';
+}
+
+/** The table: one action at a time, both ways (auth-scope: "an appropriate action scope must be included"). */
+function scopeRows(repo: string, other: string): ScopeRow[] {
+  const r = (actions: string) => `repository:${repo}:${actions}`;
+  return [
+    { grant: [r('pull')], action: 'pull', expect: 'allowed' },
+    { grant: [r('pull')], action: 'push', expect: 'refused' },
+    { grant: [r('pull')], action: 'delete', expect: 'refused' },
+    { grant: [r('pull,push')], action: 'push', expect: 'allowed' },
+    { grant: [r('pull,push')], action: 'delete', expect: 'refused' },
+    { grant: [r('push')], action: 'pull', expect: 'refused' },
+    { grant: [`repository:${other}:pull,push,delete`], action: 'pull', expect: 'refused' },
+    { grant: [`repository:${other}:pull,push,delete`], action: 'push', expect: 'refused' },
+    { grant: [`repository:${other}:pull,push,delete`], action: 'delete', expect: 'refused' },
+    { grant: [r('pull,push')], action: 'catalog', expect: 'refused' },
+    { grant: ['registry:catalog:*'], action: 'pull', expect: 'refused' },
+    { grant: ['registry:catalog:*'], action: 'catalog', expect: 'policy' },
+    // Last: it may delete the blob the refused deletes above had to leave alone.
+    { grant: [r('delete')], action: 'delete', expect: 'policy' },
+  ];
+}
+
+async function scopeAction(ctx: CaseContext, action: ScopeAction, authorization: string, pullPath: string, victim: string): Promise<RegistryResponse> {
+  switch (action) {
+    case 'pull':
+      return withAuth(ctx, 'GET', pullPath, authorization);
+    case 'push':
+      return withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, authorization);
+    case 'delete':
+      return withAuth(ctx, 'DELETE', blobPath(ctx.repo, victim), authorization);
+    case 'catalog':
+      return withAuth(ctx, 'GET', '/v2/_catalog', authorization);
+  }
+}
+
+/** What the answer to a row's request means: allowed, refused (checked), or a reason it says nothing. */
+async function judgeScopeRow(ctx: CaseContext, row: ScopeRow, res: RegistryResponse, label: string): Promise<string> {
+  const served = row.action === 'push' ? res.status === 202 : row.action === 'delete' ? res.status === 202 : res.status === 200;
+  if (row.action === 'push') await closeSession(ctx, res);
+  if (served) {
+    await res.dump();
+    if (row.expect === 'refused') fail(`${label}: refused (401 or 403)`, `${res.status}: the action was allowed`, res);
+    return 'allowed';
+  }
+  // Not offered at all (no catalog; deletion disabled): says nothing about the scope.
+  if ((row.action === 'catalog' && res.status === 404) || (row.action === 'delete' && (res.status === 400 || res.status === 405))) {
+    await res.dump();
+    if (row.expect === 'refused' && res.status !== 404) return `not performed (${res.status}: deletion disabled)`;
+    return `not offered (${res.status})`;
+  }
+  if (row.expect === 'allowed' && res.status !== 401 && res.status !== 403) await expectStatus(res, row.action === 'push' ? 202 : 200, label);
+  await expectRefused(ctx, res, label);
+  if (row.expect === 'allowed') fail(`${label}: allowed (the token grants exactly this)`, `${res.status}: refused`, res);
+  return row.expect === 'policy' ? `refused (${res.status}, the account's rights)` : `refused (${res.status})`;
+}
+
+/**
+ * The Authorization a second identity gets for `scopes`: Basic, or a token from the realm. A token
+ * endpoint that refuses the identity outright answers for the registry (the refusal is the same).
+ */
+async function secondAuthorization(ctx: CaseContext, s: AuthState, who: SecondIdentity, scopes: string[]): Promise<{ authorization?: string; refusedBy?: number }> {
+  if (s.mode === 'basic') return { authorization: basicHeader(who.username, who.password) };
+  const r = await tokenGet(s as AuthState & { realm: URL }, scopes, who);
+  if (r.status === 401 || r.status === 403) return { refusedBy: r.status };
+  return { authorization: `Bearer ${tokenOf(r, `GET token for ${who.username}`)}` };
+}
+
+/**
+ * auth.second-identity.<action>-refused: the account named by --second-username may not pull, push or
+ * delete in the run's repository: 401/403, DENIED or UNAUTHORIZED in a JSON body, and nothing leaks
+ * (no content in the refusal, nothing stored, nothing deleted).
+ */
+function secondIdentityCase(action: 'pull' | 'push' | 'delete'): CaseDefinition {
+  const doing = { pull: 'pull a blob', push: 'push a blob', delete: 'delete a blob' }[action];
+  return {
+    id: `auth.second-identity.${action}-refused`,
+    title: `An identity without rights on the repository (--second-username) cannot ${doing}: 401 or 403 with DENIED or UNAUTHORIZED, and no content leaks.`,
+    requirements: [R.refused, R.errorBody, { ref: 'code-12 DENIED', level: 'MUST', text: 'DENIED: requested access to the resource is denied (the error body, when JSON, names it or UNAUTHORIZED)' }],
+    ...(action === 'pull' ? { readOnly: true } : {}),
+    async run(ctx) {
+      const s = state(ctx);
+      const who = ctx.secondIdentity ?? ctx.skip('unsupported', 'no second identity given (--second-username/--second-password or REGPROBE_SECOND_USERNAME/REGPROBE_SECOND_PASSWORD): DENIED needs an account the registry refuses');
+      const tgt = needTarget(ctx, s);
+      const what = `${action} by ${who.username}`;
+      if (action === 'pull') {
+        const content = s.blobBytes;
+        const { authorization, refusedBy } = await secondAuthorization(ctx, s, who, [`repository:${tgt.repo}:pull`]);
+        if (refusedBy !== undefined) return void ctx.observe('refused by', `token endpoint (${refusedBy})`);
+        const res = await withAuth(ctx, 'GET', tgt.path, authorization);
+        if (res.status === 200) {
+          await res.dump();
+          fail(`${what}: refused (401 or 403)`, '200: the content was served', res);
+        }
+        const body = await res.bytes(1024 * 1024).catch(() => Buffer.alloc(0));
+        const text = body.toString('utf8');
+        if (content && body.includes(content)) fail(`${what}: a refusal that does not carry the content`, 'the blob\'s bytes in the refusal body', res, text);
+        expectThat(!res.header('docker-content-digest'), `${what}: no Docker-Content-Digest on the refusal`, `Docker-Content-Digest: ${res.header('docker-content-digest')}`, res);
+        await expectRefused(ctx, res, what, true, text);
+        return;
+      }
+      if (tgt.repo !== ctx.repo) ctx.skip('read-only', `${action} needs a repository this run pushes to`);
+      const bytes = uniqueBytes(40);
+      const digest = digestOf(bytes);
+      let victim: string | undefined;
+      if (action === 'delete') {
+        victim = (await uploadBlobPostPut(ctx.client, ctx.repo, bytes)).digest;
+        ctx.onCleanup(async () => {
+          await tryDelete(ctx.client, blobPath(ctx.repo, digest));
+        });
+      }
+      const { authorization, refusedBy } = await secondAuthorization(ctx, s, who, [`repository:${ctx.repo}:${action === 'push' ? 'pull,push' : 'delete'}`]);
+      if (refusedBy !== undefined) ctx.observe('refused by', `token endpoint (${refusedBy})`);
+      else {
+        const res =
+          action === 'push'
+            ? await ctx.client.request({ method: 'POST', path: `/v2/${ctx.repo}/blobs/uploads/`, anonymous: true, query: { digest }, headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes })
+            : await withAuth(ctx, 'DELETE', blobPath(ctx.repo, victim!), authorization);
+        if (res.status === 201 || res.status === 202) {
+          if (!(await closeSession(ctx, res))) await res.dump();
+          if (res.status === 201) ctx.onCleanup(async () => void (await tryDelete(ctx.client, blobPath(ctx.repo, digest))));
+          fail(`${what}: refused (401 or 403)`, `${res.status}: the registry went ahead`, res);
+        }
+        await expectRefused(ctx, res, what);
+      }
+      // Refused means no effect: checked with the run's own identity.
+      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, digest) });
+      await head.dump();
+      const want = action === 'push' ? 404 : 200;
+      expectThat(head.status === want, `after the refused ${action}, the blob ${action === 'push' ? 'absent' : 'still there'} (HEAD ${want})`, `HEAD answered ${head.status}`, head);
+    },
+  };
 }
 
 const cases: CaseDefinition[] = [
@@ -419,6 +570,41 @@ const cases: CaseDefinition[] = [
       await expectRefused(ctx, push, `POST upload to ${ctx.repo} with a token for ${other}`);
     },
   },
+  {
+    id: 'auth.scope.boundaries',
+    title: 'Each action needs its own scope, both ways: pull lets pull but not push or delete, pull+push lets push but not delete, delete lets delete; a token for another repository opens nothing here; the catalog needs registry:catalog:*.',
+    requirements: [R.refused, R.usable, R.errorBody],
+    async run(ctx) {
+      const s = bearer(ctx);
+      const creds = needCreds(ctx, s);
+      const tgt = needTarget(ctx, s);
+      if (tgt.repo !== ctx.repo) ctx.skip('read-only', 'the scope boundaries need a blob this run pushed');
+      // A blob of its own for the delete rows (deleted by the one row that may delete it).
+      const victim = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(48));
+      ctx.onCleanup(async () => {
+        await tryDelete(ctx.client, blobPath(ctx.repo, victim.digest));
+      });
+      const other = ctx.freshRepo('scope-other');
+      const seen: string[] = [];
+      for (const row of scopeRows(ctx.repo, other)) {
+        const label = `${row.grant.join(' ')} -> ${row.action}`;
+        const t = tokenOf(await tokenGet(s, row.grant, creds), `GET token for ${row.grant.join(' ')}`);
+        const res = await scopeAction(ctx, row.action, `Bearer ${t}`, tgt.path, victim.digest);
+        const outcome = await judgeScopeRow(ctx, row, res, label);
+        seen.push(`${label}: ${outcome}`);
+        if (row.action === 'delete' && outcome !== 'allowed') {
+          // A refused delete must have deleted nothing.
+          const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, victim.digest) });
+          await head.dump();
+          expectThat(head.status === 200, `${label}: refused, so the blob is still there (HEAD 200)`, `HEAD answered ${head.status}`, head);
+        }
+      }
+      ctx.observe('rows', seen.join('; '));
+    },
+  },
+  secondIdentityCase('pull'),
+  secondIdentityCase('push'),
+  secondIdentityCase('delete'),
   {
     id: 'auth.token.tampered-refused',
     title: 'A token with an altered signature, an exp moved into the past, alg "none", or plain garbage is refused.',
@@ -632,9 +818,11 @@ export function makeAuthSuite(opts: AuthSuiteOptions = {}): Suite {
         if (e) st.target = { repo: e.repo, path: `/v2/${e.repo}/manifests/${e.digest ?? e.tag}` };
       } else {
         try {
-          const up = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(64));
+          const bytes = uniqueBytes(64);
+          const up = await uploadBlobPostPut(ctx.client, ctx.repo, bytes);
           st.target = { repo: ctx.repo, path: blobPath(ctx.repo, up.digest) };
           st.blobDigest = up.digest;
+          st.blobBytes = bytes;
           ctx.onCleanup(async () => {
             await tryDelete(ctx.client, blobPath(ctx.repo, up.digest));
           });

@@ -327,7 +327,7 @@ const cases: CaseDefinition[] = [
     requirements: [codeRequirement('DENIED'), ERROR_CODES_SECTION],
     readOnly: true,
     async run(ctx) {
-      ctx.skip('unsupported', 'DENIED needs an identity that is refused a resource; a run has one identity and no resource it knows to be forbidden');
+      ctx.skip('unsupported', 'DENIED needs an identity that is refused a resource: auth.second-identity.* check it when --second-username/--second-password name one');
     },
   },
   {

@@ -55,6 +55,11 @@ const MANIFEST_DIGEST_HEADER: Requirement = {
   level: 'MUST',
   text: 'The Docker-Content-Digest header returns the digest of the uploaded blob, and MUST be equal to the client provided digest.',
 };
+const BLOB_DIGEST_HEADER: Requirement = {
+  ref: 'Pushing blobs (end-4b, end-6)',
+  level: 'SHOULD',
+  text: 'The spec names no Docker-Content-Digest for the request that closes an upload, but clients "MAY encounter Docker-specific headers, such as Docker-Content-Digest" and act on it: when sent, it "returns the digest of the uploaded blob" (as for a mount) and a client "SHOULD verify the value against the uploaded blob data".',
+};
 const BAD_DIGEST_400: Requirement = {
   ref: 'Pushing blobs',
   level: 'SHOULD',
@@ -261,6 +266,65 @@ const blobCases: CaseDefinition[] = [
       expectHeader(put, 'location', undefined, 'PUT closing a streamed upload');
       await put.dump();
       await expectBlobStored(ctx, ctx.repo, digest, bytes, 'streamed upload');
+    },
+  },
+  {
+    id: 'push.blob.digest-header',
+    title: 'The 201 closing an upload (POST+PUT, streamed PATCH+PUT, chunk in the PUT, single POST) names the uploaded blob in Docker-Content-Digest when it sends one.',
+    requirements: [BLOB_DIGEST_HEADER],
+    async run(ctx) {
+      const seen: string[] = [];
+      const check = async (res: RegistryResponse, bytes: Buffer, how: string) => {
+        await expectStatus(res, 201, `${how}: the upload-closing request`);
+        expectDigestHeaderMatches(res, { digest: digestOf(bytes), bytes }, `${how}: 201`);
+        seen.push(`${how}: ${res.header('docker-content-digest') === undefined ? 'absent' : 'present'}`);
+        await res.dump();
+      };
+      const blob = (n: number) => {
+        const bytes = uniqueBytes(n);
+        trackBlob(ctx, ctx.repo, digestOf(bytes));
+        return bytes;
+      };
+      const whole = blob(1500);
+      await check(await putBlob(ctx, await openSession(ctx, ctx.repo), digestOf(whole), whole), whole, 'POST then PUT');
+
+      const streamed = blob(1600);
+      const patch = await ctx.client.request({ method: 'PATCH', path: await openSession(ctx, ctx.repo), headers: { 'content-type': 'application/octet-stream' }, body: streamed });
+      await expectStatus(patch, 202, 'streamed PATCH');
+      const next = expectHeader(patch, 'location', undefined, 'streamed PATCH');
+      await patch.dump();
+      await check(await ctx.client.request({ method: 'PUT', path: next, query: { digest: digestOf(streamed) }, headers: { 'content-length': '0' } }), streamed, 'PATCH then empty PUT');
+
+      const chunked = blob(1700);
+      const first = chunked.subarray(0, 1000);
+      const p1 = await ctx.client.request({
+        method: 'PATCH',
+        path: await openSession(ctx, ctx.repo),
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${first.length - 1}`, 'content-length': String(first.length) },
+        body: first,
+      });
+      await expectStatus(p1, 202, 'PATCH of the first chunk');
+      const rest = expectHeader(p1, 'location', undefined, 'PATCH of the first chunk');
+      await p1.dump();
+      await check(await putBlob(ctx, rest, digestOf(chunked), chunked.subarray(first.length)), chunked, 'PATCH then PUT with the last chunk');
+
+      const single = blob(1800);
+      const post = await ctx.client.request({
+        method: 'POST',
+        path: blobsPath(ctx.repo),
+        query: { digest: digestOf(single) },
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(single.length) },
+        body: single,
+      });
+      if (post.status === 201) await check(post, single, 'single POST');
+      else {
+        // Single-POST upload not offered (a legal 202): nothing closed by that request.
+        const loc = post.header('location');
+        await post.dump();
+        if (loc) cancelLater(ctx, loc);
+        seen.push('single POST: not offered');
+      }
+      ctx.observe('docker-content-digest', seen.join('; '));
     },
   },
   {

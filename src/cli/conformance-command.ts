@@ -2,7 +2,7 @@
 // print the table, write the report files, exit 0 / 1 / 2 (DESIGN.md).
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import type { ConformanceReport, SpecVersion } from '../conformance/model.js';
+import type { ConformanceReport, SecondIdentity, SpecVersion } from '../conformance/model.js';
 import { runConformance } from '../conformance/runner.js';
 import { TargetUnusableError } from '../conformance/probe.js';
 import { selectCases, splitPatterns } from '../conformance/selection.js';
@@ -39,6 +39,8 @@ export interface ConformanceArgs extends ContainerArgs {
   format: string[];
   username?: string;
   password?: string;
+  secondUsername?: string;
+  secondPassword?: string;
   quiet: boolean;
   strict: boolean;
   authTests?: boolean;
@@ -69,6 +71,8 @@ export function conformanceOptions<T>(y: Argv<T>): Argv<ConformanceArgs> {
     })
     .option('username', { type: 'string', describe: 'registry user (or REGPROBE_USERNAME)' })
     .option('password', { type: 'string', describe: 'registry password (or REGPROBE_PASSWORD)' })
+    .option('second-username', { type: 'string', describe: 'an account the registry must refuse the run\'s repositories (or REGPROBE_SECOND_USERNAME): DENIED/UNAUTHORIZED cases' })
+    .option('second-password', { type: 'string', describe: 'its password (or REGPROBE_SECOND_PASSWORD)' })
     .option('auth-tests', { type: 'boolean', default: false, describe: 'run the auth suite even when the registry lets anonymous clients in' })
     .option('strict', { type: 'boolean', default: false, describe: 'exit 1 also when a SHOULD or MAY case fails or errors' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no progress and no table (files are still written)' }) as unknown as Argv<ConformanceArgs>;
@@ -90,6 +94,7 @@ export interface ConformanceSettings {
   quiet: boolean;
   strict: boolean;
   authTests: boolean;
+  secondIdentity?: SecondIdentity;
 }
 
 export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEnv = process.env): ConformanceSettings {
@@ -102,6 +107,7 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
   for (const f of formats) if (!isConformanceFormat(f)) throw new CliError(`unknown --format ${f} (choose from ${CONFORMANCE_FORMATS.join(', ')})`);
   const existing = existingContent(argv);
   if (argv.readOnly && !existing) throw new CliError('--read-only needs existing content to read: add --tag REPO:TAG or --digest REPO@DIGEST');
+  const secondIdentity = secondIdentityFrom(argv, env);
   const only = splitPatterns(argv.only);
   const skip = splitPatterns(argv.skip);
   const spec = argv.spec as SpecVersion;
@@ -122,7 +128,20 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
     quiet: argv.quiet,
     strict: argv.strict,
     authTests: argv.authTests === true,
+    ...(secondIdentity ? { secondIdentity } : {}),
   };
+}
+
+/** --second-username/--second-password (or REGPROBE_SECOND_USERNAME/PASSWORD): both or neither. */
+function secondIdentityFrom(argv: ConformanceArgs, env: NodeJS.ProcessEnv): SecondIdentity | undefined {
+  const username = argv.secondUsername ?? (env.REGPROBE_SECOND_USERNAME || undefined);
+  const password = argv.secondPassword ?? (env.REGPROBE_SECOND_PASSWORD || undefined);
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined) throw new CliError('a second password was given without a user name: add --second-username (or REGPROBE_SECOND_USERNAME)');
+  if (password === undefined) throw new CliError(`--second-username ${username} needs a password: add --second-password (or REGPROBE_SECOND_PASSWORD)`);
+  const first = argv.username ?? (env.REGPROBE_USERNAME || undefined);
+  if (first !== undefined && first === username) throw new CliError(`--second-username ${username} is the run's own user: the second identity must be an account the registry refuses`);
+  return { username, password };
 }
 
 function existingContent(argv: ConformanceArgs): ConformanceSettings['existing'] {
@@ -184,6 +203,7 @@ export async function conformancePhase(s: ConformanceSettings, target: Target): 
       skip: s.skip,
       keep: s.keep,
       ...(s.existing ? { existing: s.existing } : {}),
+      ...(s.secondIdentity ? { secondIdentity: s.secondIdentity } : {}),
       caseTimeoutMs: s.target.timeoutMs * 2,
       probeTimeoutMs: s.target.timeoutMs,
       toolVersion: VERSION,

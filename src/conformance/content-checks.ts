@@ -109,12 +109,12 @@ export type ErrorBodyKind = 'json' | 'other' | 'empty';
 
 /**
  * A 4xx body "MAY be in any format"; when it is JSON it must be the spec's error shape, with one of
- * `codes` among its errors. Returns which kind of body came. (Suites with a CaseContext at hand use
+ * `codes` among its errors (`bodyText`: the body when already read). Returns which kind of body came. (Suites with a CaseContext at hand use
  * suites/common/error-body.ts checkErrorBody, which also records the codes.)
  */
-export async function expectErrorCodeIfJson(res: RegistryResponse, codes: ErrorCode | readonly ErrorCode[], what: string): Promise<ErrorBodyKind> {
+export async function expectErrorCodeIfJson(res: RegistryResponse, codes: ErrorCode | readonly ErrorCode[], what: string, bodyText?: string): Promise<ErrorBodyKind> {
   const list: readonly string[] = typeof codes === 'string' ? [codes] : codes;
-  const text = await res.text(1024 * 1024).catch(() => '');
+  const text = bodyText ?? (await res.text(1024 * 1024).catch(() => ''));
   if (text.trim() === '') return 'empty';
   try {
     JSON.parse(text);

@@ -3,7 +3,7 @@
 // state, observations, skips and cleanup registration.
 import { randomBytes } from 'node:crypto';
 import type { RegistryClient } from '../client/registry-client.js';
-import { CaseSkip, type CaseContext, type SkipKind, type SpecVersion } from './model.js';
+import { CaseSkip, type CaseContext, type SecondIdentity, type SkipKind, type SpecVersion } from './model.js';
 
 /** What every context of one run shares. */
 export interface RunScope {
@@ -16,6 +16,7 @@ export interface RunScope {
   readOnly: boolean;
   keep: boolean;
   existing?: { repo: string; tag?: string; digest?: string };
+  secondIdentity?: SecondIdentity;
 }
 
 /** What the setup, cases and teardown of one suite share. */
@@ -66,6 +67,7 @@ export function createContext(suite: SuiteScope, sink: ObservationSink): CaseCon
     readOnly: run.readOnly,
     keep: run.keep,
     ...(run.existing ? { existing: run.existing } : {}),
+    ...(run.secondIdentity ? { secondIdentity: run.secondIdentity } : {}),
     state: suite.state,
     observe: (key, value) => sink.record(key, value),
     skip: (kind: SkipKind, reason: string): never => {

@@ -48,6 +48,12 @@ export interface Suite {
   teardown?(ctx: CaseContext): Promise<void>;
 }
 
+/** Credentials of an account that must be refused the run's repositories (DENIED cases). */
+export interface SecondIdentity {
+  username: string;
+  password: string;
+}
+
 /** What the runner hands each suite and case. Implemented in src/conformance/context.ts. */
 export interface CaseContext {
   client: RegistryClient;
@@ -62,6 +68,8 @@ export interface CaseContext {
   keep: boolean;
   /** Existing content named by --tag/--digest (read-only mode), when given. */
   existing?: { repo: string; tag?: string; digest?: string };
+  /** An identity the run expects the registry to refuse (--second-username/--second-password), when given. */
+  secondIdentity?: SecondIdentity;
   /** Suite-scoped storage: setup puts fixtures here, cases read them. */
   state: Map<string, unknown>;
   /** Record a legal choice the target made (shown in reports; never a failure). */

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RegistryClient } from '../client/registry-client.js';
 import { TransportError } from '../client/errors.js';
-import { CaseFailure, CaseSkip, type CaseDefinition, type CaseResult, type ConformanceReport, type Level, type SpecVersion, type Suite } from './model.js';
+import { CaseFailure, CaseSkip, type CaseDefinition, type CaseResult, type ConformanceReport, type Level, type SecondIdentity, type SpecVersion, type Suite } from './model.js';
 import { createContext, newRunId, ObservationSink, SuiteScope, type RunScope } from './context.js';
 import { selectCases, type Exclusion } from './selection.js';
 import { levelOf, suiteProblems } from './suite-rules.js';
@@ -27,6 +27,8 @@ export interface RunOptions {
   skip: readonly string[];
   keep: boolean;
   existing?: { repo: string; tag?: string; digest?: string };
+  /** An identity expected to be refused (auth.second-identity.* cases). */
+  secondIdentity?: SecondIdentity;
   /** A case still running after this is an error and the run goes on. */
   caseTimeoutMs: number;
   /** Limit for setup, teardown and each cleanup (default 5 x caseTimeoutMs). */
@@ -77,6 +79,7 @@ async function runAll(opts: RunOptions): Promise<ConformanceReport> {
     readOnly: opts.readOnly,
     keep: opts.keep,
     ...(opts.existing ? { existing: opts.existing } : {}),
+    ...(opts.secondIdentity ? { secondIdentity: opts.secondIdentity } : {}),
   };
   const phaseTimeoutMs = opts.phaseTimeoutMs ?? opts.caseTimeoutMs * 5;
   emit({ type: 'run-start', total: opts.suites.reduce((n, s) => n + s.cases.length, 0), serverHeaders });

@@ -54,7 +54,7 @@ t.test('token mode: every auth case passes (rules allow anonymous pull of nothin
   const report = await run(client, server.url, [makeAuthSuite()]);
   t.same(bad(report.results), []);
   const s = statusOf(report.results);
-  for (const id of ['auth.challenge.missing-credentials', 'auth.challenge.service-and-scope', 'auth.token.issued', 'auth.token.usable', 'auth.credentials.wrong-password', 'auth.scope.pull-token-cannot-push', 'auth.scope.other-repository-refused', 'auth.token.tampered-refused', 'auth.oauth.refresh-flow', 'auth.catalog.scope', 'auth.mount.source-not-readable', 'auth.input.malformed-authorization', 'auth.token.odd-scope-grants-nothing', 'auth.anonymous.pull-as-configured']) {
+  for (const id of ['auth.challenge.missing-credentials', 'auth.challenge.service-and-scope', 'auth.token.issued', 'auth.token.usable', 'auth.credentials.wrong-password', 'auth.scope.pull-token-cannot-push', 'auth.scope.other-repository-refused', 'auth.scope.boundaries', 'auth.token.tampered-refused', 'auth.oauth.refresh-flow', 'auth.catalog.scope', 'auth.mount.source-not-readable', 'auth.input.malformed-authorization', 'auth.token.odd-scope-grants-nothing', 'auth.anonymous.pull-as-configured']) {
     t.equal(s[id], 'pass', id);
   }
   const anon = report.results.find((r) => r.id === 'auth.anonymous.pull-as-configured')!;
@@ -77,8 +77,10 @@ t.test('htpasswd mode: Basic cases pass, token-only cases skip as not applicable
   t.same(bad(report.results), []);
   const s = statusOf(report.results);
   for (const id of ['auth.challenge.missing-credentials', 'auth.credentials.wrong-password', 'auth.anonymous.pull-as-configured', 'auth.input.malformed-authorization']) t.equal(s[id], 'pass', id);
-  const skipped = report.results.filter((r) => r.status === 'skip');
+  // The second-identity cases apply to Basic too: without --second-username they skip for that reason.
+  const skipped = report.results.filter((r) => r.status === 'skip' && !r.id.startsWith('auth.second-identity.'));
   t.ok(skipped.length >= 8 && skipped.every((r) => r.skipKind === 'unsupported' && /Basic auth/.test(r.message ?? '')), 'token cases skipped, saying why');
+  for (const r of report.results.filter((x) => x.id.startsWith('auth.second-identity.'))) t.match(r.message, /no second identity given/, r.id);
 });
 
 t.test('a registry without auth: the suite is skipped unless --auth-tests', async (t) => {
@@ -127,7 +129,7 @@ t.test('a registry that takes any Bearer token fails the cases that check tokens
   });
   const report = await run(client, server.url, [makeAuthSuite()]);
   const s = statusOf(report.results);
-  for (const id of ['auth.token.tampered-refused', 'auth.scope.pull-token-cannot-push', 'auth.scope.other-repository-refused', 'auth.catalog.scope', 'auth.mount.source-not-readable', 'auth.token.odd-scope-grants-nothing']) {
+  for (const id of ['auth.token.tampered-refused', 'auth.scope.pull-token-cannot-push', 'auth.scope.other-repository-refused', 'auth.scope.boundaries', 'auth.catalog.scope', 'auth.mount.source-not-readable', 'auth.token.odd-scope-grants-nothing']) {
     t.equal(s[id], 'fail', `${id} fails`);
   }
   const tampered = report.results.find((r) => r.id === 'auth.token.tampered-refused')!;

@@ -34,8 +34,8 @@ interface ClientId {
 
 const DOCKER: ClientId = {
   name: 'docker',
-  // moby's dockerversion.DockerUserAgent shape (engine part, then the CLI's UpstreamClient part).
-  userAgent: 'docker/20.10.24+dfsg1 go/go1.19.8 git-commit/5d6db84 kernel/6.1.0 os/linux arch/amd64 UpstreamClient(Docker-Client/20.10.24+dfsg1 \\(linux\\))',
+  // Recorded: the engine's part, then the CLI's (UpstreamClient); the kernel is this machine's.
+  userAgent: 'docker/20.10.24+dfsg1 go/go1.19.8 git-commit/5d6db84 kernel/6.18.44-fc-v1147 os/linux arch/amd64 UpstreamClient(Docker-Client/28.2.2 \\(linux\\))',
 };
 const CONTAINERD: ClientId = { name: 'containerd', userAgent: 'containerd/1.6.20~ds1' };
 // Recorded: skopeo 1.9.3 sends this API-version header on every request.
@@ -49,7 +49,7 @@ const FLUX: ClientId = { name: 'flux', userAgent: 'flux/v2.2.0 go-containerregis
 
 const SRC = {
   docker:
-    'moby 20.10.24 (Debian docker.io) with docker/distribution registry/client: distribution/push_v2.go pushLayer/pushV2Tag, registry/client/blob_writer.go ReadFrom (streamed PATCH) and Commit (PUT ?digest=, then blobStatter.Stat HEAD), repository.go manifests.Put (parses Docker-Content-Digest) and manifests.Get (one Accept line per registered manifest type), distribution/pull_v2.go pullV2Tag (GET by tag, not HEAD) and schema2ManifestDigest (verifies by-digest pulls); from source',
+    'docker 20.10.24 (Debian docker.io engine, CLI 28.2.2) recorded against the reference registry through a logging proxy (push, push to a second repository, pull); code: moby distribution/push_v2.go pushLayer (HEAD only for layers it knows, POST ?from=&mount=), docker/distribution registry/client/blob_writer.go ReadFrom (chunked PATCH, no Content-Type, parses the Range answer) and Commit (PUT ?digest=, then a Stat HEAD), repository.go manifests.Put (parses Docker-Content-Digest) and tags Get (HEAD by tag for the digest), distribution/pull_v2.go (GET by that digest, verified); recorded',
   dockerOci:
     'moby >= 25 with the containerd image store (and docker buildx) push OCI manifests through containerd remotes/docker/pusher.go; from source',
   dockerList: 'docker CLI 20.10 cli/command/manifest/push.go (mount blobs, PUT each child by digest, PUT the list by tag) and moby pull_v2.go pullManifestList (child by digest, verified); from source',
@@ -186,24 +186,36 @@ interface Raw {
 // ---------------------------------------------------------------------------------------------
 // Push flows, one per client family.
 
-/** docker (distribution registry/client): HEAD, POST, one streamed PATCH (chunked, no Content-Range), PUT ?digest=, HEAD. */
-async function dockerPushBlob(ctx: CaseContext, repo: string, b: Blob, from?: string): Promise<'exists' | 'mounted' | 'uploaded'> {
+/**
+ * docker (recorded): [HEAD], POST (?from=&mount= for a layer it knows from another repository), one
+ * chunked PATCH without Content-Type or Content-Range, PUT ?digest= with no body, HEAD. docker HEADs
+ * first only what it has metadata for (a layer pushed before, the config); a fresh layer goes straight
+ * to the POST.
+ */
+async function dockerPushBlob(ctx: CaseContext, repo: string, b: Blob, o: { headFirst: boolean; from?: string }): Promise<'exists' | 'mounted' | 'uploaded'> {
   const who = DOCKER;
-  const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-  await head.dump();
-  if (head.status === 200) return 'exists';
-  await expectStatus(head, 404, 'docker: HEAD of a layer not yet pushed (layerAlreadyExists)');
+  const from = o.from;
+  if (o.headFirst) {
+    const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
+    await head.dump();
+    if (head.status === 200) return 'exists';
+    await expectStatus(head, 404, 'docker: HEAD of a blob not yet pushed (layerAlreadyExists / Stat)');
+  }
   let loc: string;
-  const post = await send(ctx, who, 'POST', up(repo), { ...(from ? { query: { mount: b.digest, from } } : {}), headers: { 'content-length': '0' } });
+  const post = await send(ctx, who, 'POST', up(repo), { ...(from ? { query: { from, mount: b.digest } } : {}), headers: { 'content-length': '0' } });
   await post.dump();
   if (from && post.status === 201) {
     trackBlob(ctx, repo, b.digest);
+    // A mounted layer is checked with a Stat, as recorded.
+    const stat = await send(ctx, who, 'HEAD', bp(repo, b.digest));
+    await stat.dump();
+    await expectStatus(stat, 200, 'docker: HEAD of the mounted layer');
     return 'mounted';
   }
   await expectStatus(post, 202, `docker: POST ${from ? '?mount=&from= (201 mounted or 202 upload)' : 'opening an upload'}`);
   loc = location(post, 'docker: POST /blobs/uploads/');
   // Readable.from: no Content-Length, so the body goes out chunked as docker's io.Reader does.
-  const patch = await send(ctx, who, 'PATCH', loc, { headers: { 'content-type': 'application/octet-stream' }, body: Readable.from([b.bytes.subarray(0, b.size >> 1), b.bytes.subarray(b.size >> 1)]) });
+  const patch = await send(ctx, who, 'PATCH', loc, { body: Readable.from([b.bytes.subarray(0, b.size >> 1), b.bytes.subarray(b.size >> 1)]) });
   await patch.dump();
   await expectStatus(patch, [200, 201, 202, 204], 'docker: streamed PATCH (blob_writer.ReadFrom accepts any 2xx)');
   // ReadFrom parses Range "%d-%d" from the answer and fails without it.
@@ -212,7 +224,7 @@ async function dockerPushBlob(ctx: CaseContext, repo: string, b: Blob, from?: st
   if (!m) fail('docker: a Range header "0-<last byte>" on the PATCH answer (blob_writer.ReadFrom parses it, and fails without it)', rng === undefined ? 'no Range header' : `Range: ${rng}`, patch);
   ctx.observe('docker.patch-range', rng!);
   loc = patch.header('location') ?? loc;
-  const put = await send(ctx, who, 'PUT', loc, { query: { digest: b.digest } });
+  const put = await send(ctx, who, 'PUT', loc, { query: { digest: b.digest }, headers: { 'content-length': '0' } });
   await put.dump();
   await expectStatus(put, [200, 201, 202, 204], 'docker: PUT ?digest= closing the upload');
   trackBlob(ctx, repo, b.digest);
@@ -345,11 +357,14 @@ async function orasPushArtifact(ctx: CaseContext, who: ClientId, repo: string, m
 // ---------------------------------------------------------------------------------------------
 // Pull flows.
 
-/** docker 20.10 sends one Accept line per registered manifest type (map order; this is one order). */
+/**
+ * docker 20.10 adds one Accept line per registered manifest type (Go map order, so it varies between
+ * requests); this is the order recorded on the HEAD by tag.
+ */
 const DOCKER_ACCEPT = [
+  MediaType.ociManifest,
   MediaType.dockerManifest,
   MediaType.dockerManifestList,
-  MediaType.ociManifest,
   MediaType.ociIndex,
   'application/vnd.docker.distribution.manifest.v1+prettyjws',
   'application/json',
@@ -384,22 +399,36 @@ function pickPlatform(json: ManifestJson): Descriptor {
   return d;
 }
 
-/** docker pull: GET /v2/, GET manifest (multi-line Accept), verify by digest, resolve a list, pull config and layers. */
+/**
+ * docker pull (recorded): GET /v2/, HEAD of the tag for its Docker-Content-Digest, GET of the manifest
+ * by that digest (verified: "manifest verification failed for digest"), a list resolved to the
+ * platform's manifest by digest, then config and layers verified.
+ */
 async function dockerPull(ctx: CaseContext, repo: string, ref: string): Promise<{ digest: string; mediaType: string }> {
   const who = DOCKER;
   const ping = await send(ctx, who, 'GET', '/v2/');
   await ping.dump();
   await expectStatus(ping, [200, 401], 'docker: GET /v2/ (the ping)');
-  const byDigest = ref.includes(':');
-  const res = await send(ctx, who, 'GET', mp(repo, ref), { headers: { accept: DOCKER_ACCEPT } });
-  await expectStatus(res, 200, `docker: GET manifest ${ref}`);
+  let target = ref;
+  if (!ref.includes(':')) {
+    const head = await send(ctx, who, 'HEAD', mp(repo, ref), { headers: { accept: DOCKER_ACCEPT } });
+    await head.dump();
+    await expectStatus(head, 200, `docker: HEAD manifest ${ref} (tag to digest)`);
+    const d = head.header('docker-content-digest');
+    // Without the header docker falls back to a GET by tag, which it cannot verify.
+    if (d) target = d;
+    else ctx.observe('docker.tag-resolve', 'GET by tag (HEAD had no Docker-Content-Digest)');
+  }
+  const byDigest = target.includes(':');
+  const res = await send(ctx, who, 'GET', mp(repo, target), { headers: { accept: [...DOCKER_ACCEPT.slice(2), ...DOCKER_ACCEPT.slice(0, 2)] } });
+  await expectStatus(res, 200, `docker: GET manifest ${target}`);
   const ct = (res.header('content-type') ?? '').split(';')[0]!.trim();
   const { bytes, json } = await readManifest(res, 'docker: manifest');
   // UnmarshalManifest picks the type from Content-Type; schema1 types are not what was pushed here.
   const known = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex] as string[];
   expectThat(known.includes(ct), 'docker: a Content-Type docker can unmarshal as schema 2, a manifest list or OCI', `Content-Type: ${ct || '(none)'}`, res);
-  if (byDigest) expectDigest(bytes, ref, 'docker: pull by digest (schema2ManifestDigest: "manifest verification failed for digest")', res);
-  const digest = byDigest ? ref : sha256(bytes);
+  if (byDigest) expectDigest(bytes, target, 'docker: manifest by digest (schema2ManifestDigest: "manifest verification failed for digest")', res);
+  const digest = byDigest ? target : sha256(bytes);
   let image = json;
   if (INDEX_TYPES.has(ct)) {
     const child = pickPlatform(json);
@@ -689,7 +718,7 @@ const cases: CaseDefinition[] = [
   // ---- docker / moby ----
   {
     id: 'clients.docker.push-schema2',
-    title: 'docker push of a Docker schema 2 image works: HEAD, POST, streamed PATCH (chunked, no Content-Range) answered with a Range, PUT ?digest=, HEAD with Content-Length, manifest PUT answered with Docker-Content-Digest.',
+    title: 'docker push of a Docker schema 2 image works as recorded: POST, chunked PATCH (no Content-Type, no Content-Range) answered with a Range, PUT ?digest=, HEAD with Content-Length, the config HEADed first, manifest PUT answered with Docker-Content-Digest.',
     requirements: [client('docker', '20.10.24', SRC.docker), R.push, R.pushManifest],
     async run(ctx) {
       const repo = ctx.freshRepo('docker-push');
@@ -697,7 +726,8 @@ const cases: CaseDefinition[] = [
       const ping = await send(ctx, DOCKER, 'GET', '/v2/');
       await ping.dump();
       // Layers first, then the config (the schema 2 builder's Build: Stat, then Put).
-      for (const b of [...image.blobs.slice(1), image.blobs[0]!]) await dockerPushBlob(ctx, repo, b);
+      for (const b of image.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: false });
+      await dockerPushBlob(ctx, repo, image.blobs[0]!, { headFirst: true });
       await dockerPutManifest(ctx, repo, 'latest', image);
     },
   },
@@ -720,8 +750,8 @@ const cases: CaseDefinition[] = [
       const repo = ctx.freshRepo('docker-mount');
       const outcomes: string[] = [];
       // Layers are mounted from the repository docker knows them from; the config is uploaded.
-      for (const b of m.blobs.slice(1)) outcomes.push(await dockerPushBlob(ctx, repo, b, f.repo));
-      await dockerPushBlob(ctx, repo, m.blobs[0]!);
+      for (const b of m.blobs.slice(1)) outcomes.push(await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo }));
+      await dockerPushBlob(ctx, repo, m.blobs[0]!, { headFirst: true });
       ctx.observe('docker.mount', outcomes.join(','));
       await dockerPutManifest(ctx, repo, 'v1', m);
       const check = await send(ctx, DOCKER, 'GET', mp(repo, m.digest), { headers: { accept: DOCKER_ACCEPT } });
@@ -731,14 +761,13 @@ const cases: CaseDefinition[] = [
   },
   {
     id: 'clients.docker.pull-by-tag',
-    title: 'docker pull by tag works: GET /v2/, GET of the manifest with one Accept line per type, a Content-Type docker knows, config and layers verified.',
+    title: 'docker pull by tag works as recorded: GET /v2/, HEAD of the tag (one Accept line per type) for its Docker-Content-Digest, the manifest GET by that digest and verified, config and layers verified.',
     requirements: [client('docker', '20.10.24', SRC.docker), R.pull],
     readOnly: true,
     async run(ctx) {
       const f = await content(ctx);
       const tag = needsTag(ctx);
       const got = await dockerPull(ctx, f.repo, tag);
-      // docker does not verify a pull by tag: it takes the digest of what it got. Recorded, not failed.
       ctx.observe('docker.tag-digest', got.digest);
       if (!ctx.readOnly) ctx.observe('docker.tag-digest-is-pushed-digest', got.digest === f.image.digest);
     },
@@ -763,8 +792,8 @@ const cases: CaseDefinition[] = [
       const children = [makeImage({ format: 'docker', layerSizes: [1024] }), makeImage({ format: 'docker', layerSizes: [2048] })];
       for (const c of children) await pushImage(ctx, f.repo, c);
       for (const c of children) {
-        for (const b of c.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, f.repo);
-        await dockerPushBlob(ctx, repo, c.blobs[0]!);
+        for (const b of c.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo });
+        await dockerPushBlob(ctx, repo, c.blobs[0]!, { headFirst: true });
         await dockerPutManifest(ctx, repo, c.digest, c);
       }
       const list = makeIndex(children, 'docker');

@@ -489,6 +489,57 @@ export const FAULTS: Fault[] = [
     response: (req, res) => is(req, 'manifest') && res.status === 200 && res.headers['docker-content-digest'] !== undefined && ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
   },
   {
+    id: 'manifest-get-digest-header-other-algorithm',
+    breaks: 'GET of a manifest answers a sha512 Docker-Content-Digest that is not the sha512 of its bytes',
+    suites: ['pull'],
+    caughtBy: ['pull.manifest.headers-required'],
+    only: ['pull.manifest.headers-required'],
+    response: (req, res) =>
+      is(req, 'manifest', 'GET') && res.status === 200 && res.headers['docker-content-digest'] !== undefined &&
+      ((res.headers['docker-content-digest'] = `sha512:${createHash('sha512').update('other').digest('hex')}`), true),
+  },
+  {
+    id: 'manifest-by-tag-digest-header-wrong',
+    breaks: 'GET of a manifest by tag answers a Docker-Content-Digest that is not the digest of its bytes (by digest it is right)',
+    suites: ['pull'],
+    caughtBy: ['pull.manifest.headers-required'],
+    only: ['pull.manifest.headers-required'],
+    response: (req, res) =>
+      is(req, 'manifest', 'GET') && isTagRef(routeOf(req.path).ref) && res.status === 200 && res.headers['docker-content-digest'] !== undefined &&
+      ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
+  },
+  {
+    id: 'blob-head-digest-header-wrong',
+    breaks: 'HEAD of a blob answers a Docker-Content-Digest that is not the blob\'s digest',
+    suites: ['pull'],
+    caughtBy: ['pull.blob.head', 'pull.blob.headers-required'],
+    only: ['pull.blob'],
+    response: (req, res) => is(req, 'blob', 'HEAD') && res.status === 200 && ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
+  },
+  {
+    id: 'upload-put-digest-header-wrong',
+    breaks: 'the 201 closing an upload answers a Docker-Content-Digest that is not the uploaded blob\'s',
+    suites: ['push'],
+    caughtBy: ['push.blob.digest-header'],
+    only: ['push.blob.digest-header'],
+    response: (req, res) => is(req, 'upload', 'PUT') && res.status === 201 && ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
+  },
+  {
+    id: 'manifest-put-digest-header-wrong',
+    breaks: 'the 201 to a manifest PUT answers a Docker-Content-Digest that is not the manifest\'s digest',
+    suites: ['push'],
+    caughtBy: ['push.manifest.image', 'push.manifest.by-digest'],
+    only: ['push.manifest.image', 'push.manifest.by-digest'],
+    response: (req, res) => is(req, 'manifest', 'PUT') && res.status === 201 && ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
+  },
+  {
+    id: 'mount-digest-header-wrong',
+    breaks: 'a successful mount (201) answers a Docker-Content-Digest that is not the mounted blob\'s',
+    suites: ['cross-mount'],
+    caughtBy: ['cross-mount.mount.digest-header'],
+    response: (req, res) => is(req, 'upload', 'POST') && req.query.has('mount') && res.status === 201 && ((res.headers['docker-content-digest'] = sha256(Buffer.from('other'))), true),
+  },
+  {
     id: 'head-content-length-wrong',
     breaks: 'HEAD of a manifest answers a Content-Length that is not the manifest\'s size',
     suites: ['pull'],

@@ -146,7 +146,7 @@ const cases: CaseDefinition[] = [
   {
     id: 'chunked-upload.chunks.range-header',
     title: 'Every 202 to a chunk carries Range: 0-<end>, where end is the last byte received so far.',
-    requirements: [PATCH_202, { ref: 'end-5', level: 'MUST', text: 'The <end-of-range> value is the position of the last uploaded byte of the blob.' }],
+    requirements: [PATCH_202, { ref: 'end-5', level: 'MUST', text: 'The 202 MUST have the header Range: 0-<end-of-range>, and the <end-of-range> value is the position of the last uploaded byte of the blob.' }],
     async run(ctx) {
       const s = await openSession(ctx);
       const size = chunkSizeFor(ctx, s);
@@ -204,7 +204,7 @@ const cases: CaseDefinition[] = [
     title: 'A GET of an active session by the Location its POST answered, after a chunk was accepted, answers 204 with Range: 0-<last byte received>.',
     requirements: [
       STATUS_204,
-      { ref: 'end-13', level: 'MUST', text: 'The <blob-push-location> refers to the URL obtained from any preceding POST or PATCH request.' },
+      { ref: 'end-13', level: 'MUST', text: 'The response to an active upload <blob-push-location> MUST be a 204 No Content, where the <blob-push-location> refers to the URL obtained from any preceding POST or PATCH request.' },
     ],
     async run(ctx) {
       const s = await openSession(ctx);

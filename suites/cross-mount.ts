@@ -114,7 +114,7 @@ const cases: CaseDefinition[] = [
   {
     id: 'cross-mount.mount.location',
     title: 'The Location of a successful mount serves the mounted blob.',
-    requirements: [MOUNT_201, { ref: 'end-11', level: 'MUST', text: 'The Location header will contain the registry URL to access the accepted layer file.' }],
+    requirements: [MOUNT_201, { ref: 'end-11', level: 'MUST', text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.' }],
     async run(ctx) {
       const f = fixtures(ctx);
       const target = ctx.freshRepo('mount-location');
@@ -239,7 +239,7 @@ const cases: CaseDefinition[] = [
     title: 'A blob the registry accepted under a sha512 digest, once mounted (201), is in the target under that digest and its Location serves it; 202 (not mounted) is also legal.',
     requirements: [
       MOUNT_201,
-      { ref: 'end-11', level: 'MUST', text: 'The Location header will contain the registry URL to access the accepted layer file.' },
+      { ref: 'end-11', level: 'MUST', text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.' },
       MOUNT_FALLBACK,
     ],
     async run(ctx) {

@@ -479,7 +479,7 @@ const blobCases: CaseDefinition[] = [
     title: 'A PATCH whose Content-Range declares more bytes than its Content-Length carries is refused (400 or 416), or accepted with a Range that counts only the bytes received, and the blob then holds exactly those bytes.',
     requirements: [
       { ref: 'end-5', level: 'MUST', text: 'The response for each successful chunk upload MUST be 202 Accepted, and MUST have the following headers: ... Range: 0-<end-of-range>' },
-      { ref: 'end-5', level: 'MUST', text: 'The <end-of-range> value is the position of the last uploaded byte of the blob.' },
+      { ref: 'end-5', level: 'MUST', text: 'The 202 MUST have the header Range: 0-<end-of-range>, and the <end-of-range> value is the position of the last uploaded byte of the blob.' },
       { ref: 'code-10', level: 'SHOULD', text: 'SIZE_INVALID: provided length did not match content length (the table\'s code; the MUST is only that a code is one of the table)' },
     ],
     async run(ctx) {

@@ -176,7 +176,7 @@ const cases: CaseDefinition[] = [
   {
     id: 'referrers.list.descriptor-fields',
     title: 'Each referrer descriptor carries the mediaType, digest and size of the pushed manifest.',
-    requirements: [DESCRIPTORS, { ref: 'image-spec descriptor', level: 'MUST', text: 'a descriptor\'s mediaType, digest and size describe the targeted content' }],
+    requirements: [DESCRIPTORS, { ref: 'image-spec descriptor', level: 'MUST', text: 'mediaType, digest and size are REQUIRED properties of a descriptor and describe the targeted content' }],
     since: '1.1',
     async run(ctx) {
       const f = requireApi(ctx);

@@ -14,7 +14,8 @@ import { errorCodes, startRegistry } from './harness.js';
 /** Resolves once the session's data file holds at least `bytes` (the request is being served). */
 async function receivedAtLeast(storageDir: string, location: string, bytes: number): Promise<void> {
   const file = join(storageDir, 'uploads', location.split('/').pop()!, 'data');
-  for (let i = 0; i < 500; i++) {
+  // The file's size is the only sign; the bound (6000 looks, over 60 s) only turns a hang into a failure.
+  for (let i = 0; i < 6000; i++) {
     if (((await stat(file).catch(() => null))?.size ?? 0) >= bytes) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -61,7 +62,8 @@ t.test('close() is bounded: a stuck request is cut after shutdownTimeoutMs', asy
   await receivedAtLeast(server.storageDir, loc, 1024 * 1024);
   const started = Date.now();
   await server.close();
-  t.ok(Date.now() - started < 3000, 'close returned');
+  // The stuck request never ends by itself, so returning at all shows the bound; generous for busy machines.
+  t.ok(Date.now() - started < 30_000, `close returned after ${Date.now() - started} ms`);
   t.type(await patch, Error, 'the stuck request was cut');
   body.destroy();
 });
@@ -76,23 +78,38 @@ t.test('a client that goes idle mid-request is disconnected after requestTimeout
     sock.resume();
   });
   const elapsed = Date.now() - started;
-  t.ok(elapsed >= 250 && elapsed < 5000, `closed after ${elapsed} ms`);
+  // Not before the limit; and well before the 20 s headers deadline, which would otherwise close it
+  // (the upper bound is generous for busy machines, yet tells the two apart).
+  t.ok(elapsed >= 250 && elapsed < 15_000, `closed after ${elapsed} ms`);
 });
 
-t.test('makeLogger writes one line per request, human or JSON', async (t) => {
+/** A sink that keeps the lines written to it; until(re) resolves at the first line matching `re` (the log line may follow the response). */
+function lineSink(): { lines: string[]; sink: Writable; until: (re: RegExp) => Promise<void> } {
   const lines: string[] = [];
-  const sink = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
+  const waiting: Array<[RegExp, () => void]> = [];
+  const sink = new Writable({
+    write(c, _e, cb) {
+      lines.push(String(c));
+      for (const [re, done] of waiting) if (re.test(String(c))) done();
+      cb();
+    },
+  });
+  const until = (re: RegExp) => new Promise<void>((resolve) => (lines.some((l) => re.test(l)) ? resolve() : waiting.push([re, resolve])));
+  return { lines, sink, until };
+}
+
+t.test('makeLogger writes one line per request, human or JSON', async (t) => {
+  const { lines, sink, until } = lineSink();
   const { client } = await startRegistry(t, { logger: makeLogger('json', sink) });
   const res = await client.request({ method: 'GET', path: '/v2/nope/tags/list' });
   await res.dump();
-  await new Promise((r) => setTimeout(r, 20));
+  await until(/"msg":"request"/);
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.msg === 'request');
   t.match(entries.at(-1), { method: 'GET', url: '/v2/nope/tags/list', status: 404 });
-  const human: string[] = [];
-  const hsink = new Writable({ write(c, _e, cb) { human.push(String(c)); cb(); } });
+  const { lines: human, sink: hsink, until: humanUntil } = lineSink();
   const h = await startRegistry(t, { logger: makeLogger('human', hsink) });
-  (await h.client.request({ method: 'GET', path: '/v2/' })).dump();
-  await new Promise((r) => setTimeout(r, 50));
+  await (await h.client.request({ method: 'GET', path: '/v2/' })).dump();
+  await humanUntil(/"GET \/v2\/"/);
   t.ok(human.some((l) => /"GET \/v2\/" 200 /.test(l)), 'human request line');
 });
 

@@ -54,11 +54,11 @@ const SRC = {
     'moby >= 25 with the containerd image store (and docker buildx) push OCI manifests through containerd remotes/docker/pusher.go; from source',
   dockerList: 'docker CLI 20.10 cli/command/manifest/push.go (mount blobs, PUT each child by digest, PUT the list by tag) and moby pull_v2.go pullManifestList (child by digest, verified); from source',
   containerd:
-    'containerd 1.6.20 (Debian) remotes/docker: resolver.go Resolve (HEAD by tag, Accept "docker v2, docker list, OCI manifest, OCI index, *", trusts Docker-Content-Digest + Content-Length, else GETs), fetcher.go open (Accept "<type>, *"), content store commit (size and digest verified); from source',
+    'containerd 1.6.20 (Debian; ctr images pull) recorded against the reference registry: HEAD by tag with Accept "docker v2, docker list, OCI manifest, OCI index, */*", blobs GET with Accept "<type>, */*"; code: remotes/docker resolver.go Resolve (trusts Docker-Content-Digest + Content-Length, else GETs), fetcher.go open (the manifest GET by digest), content store commit (size, then digest verified); recorded',
   containerdResume:
-    'containerd 1.6.20 remotes/docker/fetcher.go open + httpreadseeker.go: a resumed fetch sends Range: bytes=<offset>-; any 2xx is taken, a Content-Range must start with "bytes <offset>-", without one the first <offset> bytes are discarded; the whole blob is then verified; from source',
+    'containerd 1.6.20 remotes/docker/fetcher.go open + httpreadseeker.go: a resumed fetch sends Range: bytes=<offset>- (with Accept "<type>, */*"); any 2xx is taken, a Content-Range must start with "bytes <offset>-", without one the first <offset> bytes are discarded; the whole blob is then verified; from source',
   containerdPush:
-    'containerd 1.6.20 remotes/docker/pusher.go Push/Commit: HEAD blobs|manifests/<digest> with Accept "<type>, *", POST /blobs/uploads/ (200/202/204), PUT <Location>?digest= with the body and Content-Length, 200/201/204 whose Docker-Content-Digest must equal the digest pushed; manifests PUT to the tag; from source',
+    'containerd 1.6.20 (ctr images push) recorded against the reference registry: HEAD blobs/<digest> and manifests/<tag> with Accept "<type>, */*", POST ?mount=&from= when the blob came from that repository; code: remotes/docker/pusher.go Push/Commit (POST /blobs/uploads/ 200/202/204, PUT <Location>?digest= with the body and Content-Length, 200/201/204 whose Docker-Content-Digest must equal the digest pushed); recorded',
   skopeo:
     'skopeo 1.9.3 (containers/image v5.23) recorded against the reference registry through a logging proxy; code: docker/docker_image_dest.go PutBlobWithOptions (HEAD, POST -> 202, PATCH with Content-Length and no Content-Range -> 202, PUT ?digest= empty -> 201), TryReusingBlob (POST ?from=&mount=), PutManifest; docker_image_src.go GetManifest (Accept list); recorded',
   skopeoTags: 'skopeo 1.9.3 list-tags: containers/image docker/docker_image.go GetRepositoryTags (GET tags/list, follows Link rel="next"); recorded',
@@ -251,12 +251,16 @@ async function dockerPutManifest(ctx: CaseContext, repo: string, ref: string, m:
   return dgst;
 }
 
-/** containerd pusher: HEAD with Accept "<type>, *", POST, PUT ?digest= with the body; the digest header must match. */
+/**
+ * containerd pusher (recorded from ctr 1.6.20): HEAD with Accept "<type>" and the any-type range (a manifest by its tag),
+ * POST, PUT ?digest= with the body; the digest header of the answer must match.
+ */
 async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, item: { bytes: Buffer; digest: string; mediaType: string }, manifestRef?: string): Promise<void> {
   const isManifest = manifestRef !== undefined;
-  const head = await send(ctx, who, 'HEAD', isManifest ? mp(repo, item.digest) : bp(repo, item.digest), { headers: { accept: `${item.mediaType}, *` } });
+  const head = await send(ctx, who, 'HEAD', isManifest ? mp(repo, manifestRef) : bp(repo, item.digest), { headers: { accept: `${item.mediaType}, */*` } });
   await head.dump();
-  if (head.status === 200 && !isManifest) return;
+  // A blob that is there is skipped; a manifest only when the tag already names this digest.
+  if (head.status === 200 && (!isManifest || head.header('docker-content-digest') === item.digest)) return;
   if (head.status !== 200) await expectStatus(head, 404, `${who.name}: existence check HEAD (anything but 200/404 is "unexpected response")`);
   let res: RegistryResponse;
   if (isManifest) {
@@ -369,7 +373,7 @@ const DOCKER_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v1+prettyjws',
   'application/json',
 ];
-const CONTAINERD_ACCEPT = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex, '*'].join(', ');
+const CONTAINERD_ACCEPT = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex, '*/*'].join(', ');
 /** Recorded from skopeo 1.9.3. */
 const SKOPEO_ACCEPT = [
   MediaType.ociManifest,
@@ -462,7 +466,7 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
     size = b.length;
   }
   const fetchManifest = async (d: string, mt: string, expectedSize: number): Promise<ManifestJson> => {
-    const res = await send(ctx, who, 'GET', mp(repo, d), { headers: { accept: `${mt}, *` } });
+    const res = await send(ctx, who, 'GET', mp(repo, d), { headers: { accept: `${mt}, */*` } });
     await expectStatus(res, 200, `${who.name}: GET manifest ${d} (Fetch)`);
     const { bytes, json } = await readManifest(res, `${who.name}: manifest`);
     // content.Copy commits with the resolved size and digest: the size is checked first
@@ -478,8 +482,8 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
     const child = pickPlatform(json);
     json = await fetchManifest(child.digest, child.mediaType, child.size);
   }
-  if (json.config) await pullBlob(ctx, who, repo, json.config, { accept: `${json.config.mediaType}, *` }, 'config blob');
-  for (const l of json.layers ?? []) await pullBlob(ctx, who, repo, l, { accept: `${l.mediaType}, *` }, 'layer blob');
+  if (json.config) await pullBlob(ctx, who, repo, json.config, { accept: `${json.config.mediaType}, */*` }, 'config blob');
+  for (const l of json.layers ?? []) await pullBlob(ctx, who, repo, l, { accept: `${l.mediaType}, */*` }, 'layer blob');
   return { digest, size, mediaType };
 }
 
@@ -826,7 +830,7 @@ const cases: CaseDefinition[] = [
       const b = f.blob;
       if (b.size < 2) ctx.skip('unsupported', `the blob to resume is ${b.size} bytes`);
       const path = bp(f.repo, b.digest);
-      const accept = `${b.mediaType}, *`;
+      const accept = `${b.mediaType}, */*`;
       // The first attempt breaks after the first half: keep those bytes, drop the connection.
       const offset = Math.floor(b.size / 2);
       const first = await send(ctx, CONTAINERD, 'GET', path, { headers: { accept } });
@@ -1424,13 +1428,13 @@ const cases: CaseDefinition[] = [
       const head = await send(ctx, BUILDKIT, 'HEAD', mp(repo, 'buildcache'), { headers: { accept: CONTAINERD_ACCEPT } });
       await head.dump();
       await expectStatus(head, 200, 'buildkit: HEAD buildcache');
-      const res = await send(ctx, BUILDKIT, 'GET', mp(repo, index.digest), { headers: { accept: `${MediaType.ociIndex}, *` } });
+      const res = await send(ctx, BUILDKIT, 'GET', mp(repo, index.digest), { headers: { accept: `${MediaType.ociIndex}, */*` } });
       await expectStatus(res, 200, 'buildkit: GET the cache index');
       const { bytes, json } = await readManifest(res, 'buildkit: cache index');
       expectDigest(bytes, index.digest, 'buildkit: cache index', res);
       const cfg = (json.manifests ?? []).find((d) => d.mediaType === 'application/vnd.buildkit.cacheconfig.v0');
       if (!cfg) fail('buildkit: the cache config descriptor in the index', 'none', res);
-      await pullBlob(ctx, BUILDKIT, repo, cfg, { accept: `${cfg.mediaType}, *` }, 'cache config');
+      await pullBlob(ctx, BUILDKIT, repo, cfg, { accept: `${cfg.mediaType}, */*` }, 'cache config');
     },
   },
   {

@@ -1,7 +1,7 @@
 // regprobe's own image, built here offline for the `regprobe` preset: this machine's node binary and
 // the libraries `ldd` names, the compiled package (bin/, dist/, package.json) and its runtime
-// dependencies, with `regprobe` as the entrypoint (what docs/kubernetes.md's Dockerfile makes),
-// brought in with `docker import`.
+// dependencies, with `regprobe` as the entrypoint, brought in with `docker import`. A quick stand-in
+// for what the repository's Dockerfile makes (test/deploy/container-image.test.ts builds that for real).
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

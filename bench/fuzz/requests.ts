@@ -384,7 +384,7 @@ function endpoint(ctx: FuzzContext): fc.Arbitrary<{ base: Base; label: string; w
   const refOf = fc.oneof(tags(ctx), digests(ctx));
   const manifestRead = fc.tuple(fc.constantFrom('GET', 'HEAD'), anyName, refOf, fc.constantFrom('', OCI_MANIFEST, '*/*', 'text/html', 'application/json;q=abc', 'x'.repeat(8192))).map(([method, n, r, accept]) => ({
     base: { op: `${method} manifest`, method, path: `/v2/${n.value}/manifests/${r.value}`, query: '', headers: accept ? [['Accept', accept] as [string, string]] : [] },
-    label: labels(n.label, r.label),
+    label: labels(n.label, r.label, accept === '' || accept === OCI_MANIFEST || accept === '*/*' ? '' : `Accept ${accept.length > 40 ? `${accept.length} chars` : accept}`),
     wellFormed: true,
   }));
   // Deletes never touch the fixture repository: the image there must survive the run.

@@ -3,6 +3,7 @@
 // rolls back both the file (truncate) and the digest (Digester.copy() snapshot).
 import { open, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { Digester, type DigestAlgorithm, isSupportedAlgorithm } from '../../src/oci/digest.js';
 import { isValidName } from '../../src/oci/names.js';
@@ -66,7 +67,11 @@ export class UploadStore {
     const now = Date.now();
     const state: StateFile = { repository, algorithm, createdAt: now, resumable };
     try {
-      await mkdir(dir, { recursive: true });
+      // Not recursive while uploads/ exists: a recursive mkdir on a read-only filesystem says ENOENT, not EROFS.
+      await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(dir, { recursive: true });
+      });
       await writeFile(this.layout.uploadData(id), '');
       await writeFile(this.layout.uploadState(id), JSON.stringify(state));
     } catch (err) {
@@ -106,7 +111,9 @@ export class UploadStore {
       // Socket chunks are ~64 KiB: gather up to WRITE_BATCH and write them with one writev.
       let batch: Uint8Array[] = [];
       let batched = 0;
-      for await (const chunk of src) {
+      // A failure (disk full) must not destroy the request: its answer still has to reach the client.
+      const chunks = isReadable(src) ? src.iterator({ destroyOnReturn: false }) : src;
+      for await (const chunk of chunks) {
         received += chunk.length;
         if (expected !== undefined && received > expected) throw new UploadSizeError(expected, Infinity);
         digester.update(chunk);
@@ -228,6 +235,10 @@ export class UploadStore {
 }
 
 const WRITE_BATCH = 1024 * 1024;
+
+function isReadable(src: AsyncIterable<Uint8Array>): src is AsyncIterable<Uint8Array> & Readable {
+  return typeof (src as Partial<Readable>).iterator === 'function';
+}
 
 /** Bytes an upload session directory held (its data file; 0 for a stray entry without one). */
 async function dirBytes(dir: string): Promise<number> {

@@ -89,6 +89,23 @@ async function completeFallback(ctx: CaseContext, res: RegistryResponse, target:
   await expectBlobIn(ctx, target, b, `${what}, completed by upload`);
 }
 
+/**
+ * Mounts `b` from the source into a fresh repository and returns the 201; a 202 (mount not offered)
+ * is completed by upload and skips the case.
+ */
+async function mountedOrSkip(ctx: CaseContext, b: Blob, label: string): Promise<{ target: string; res: RegistryResponse }> {
+  const f = fixtures(ctx);
+  const target = ctx.freshRepo(label);
+  trackBlob(ctx, target, b.digest);
+  const res = await mount(ctx, target, b.digest, f.source);
+  await expectStatus(res, [201, 202], `mount of ${b.digest} from ${f.source}`);
+  if (res.status === 202) {
+    await completeFallback(ctx, res, target, b, 'mount');
+    ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
+  }
+  return { target, res };
+}
+
 const cases: CaseDefinition[] = [
   {
     id: 'cross-mount.mount.with-from',
@@ -117,14 +134,7 @@ const cases: CaseDefinition[] = [
     requirements: [MOUNT_201, { ref: 'end-11', level: 'MUST', text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.' }],
     async run(ctx) {
       const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-location');
-      trackBlob(ctx, target, f.location.digest);
-      const res = await mount(ctx, target, f.location.digest, f.source);
-      await expectStatus(res, [201, 202], `mount of ${f.location.digest} from ${f.source}`);
-      if (res.status === 202) {
-        await completeFallback(ctx, res, target, f.location, 'mount');
-        ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
-      }
+      const { res } = await mountedOrSkip(ctx, f.location, 'mount-location');
       const location = expectHeader(res, 'location', undefined, 'successful mount');
       await res.dump();
       ctx.observe('location-form', /^https?:\/\//i.test(location) ? 'absolute' : 'relative');
@@ -145,14 +155,7 @@ const cases: CaseDefinition[] = [
     ],
     async run(ctx) {
       const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-digest');
-      trackBlob(ctx, target, f.location.digest);
-      const res = await mount(ctx, target, f.location.digest, f.source);
-      await expectStatus(res, [201, 202], `mount of ${f.location.digest} from ${f.source}`);
-      if (res.status === 202) {
-        await completeFallback(ctx, res, target, f.location, 'mount');
-        ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
-      }
+      const { res } = await mountedOrSkip(ctx, f.location, 'mount-digest');
       const v = expectDigestHeaderMatches(res, f.location, 'successful mount');
       ctx.observe('docker-content-digest', v === undefined ? 'absent' : 'present');
       await res.dump();

@@ -10,40 +10,17 @@ import { startReferenceServer } from '../../reference-server/server.js';
 import { createAuthorizer } from '../../reference-server/auth/authorizer.js';
 import type { Access, RequestAuthorizer } from '../../reference-server/auth/types.js';
 import { startDistribution } from '../../src/peers/distribution.js';
-import { RegistryClient } from '../../src/client/registry-client.js';
-import { AuthEngine } from '../../src/auth/auth-engine.js';
-import { runConformance } from '../../src/conformance/runner.js';
 import type { CaseResult } from '../../src/conformance/model.js';
-import { makeAuthSuite } from '../../suites/auth.js';
+import { runAuthCases } from './auth-run.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const USERS = new Map([['alice', bcrypt.hashSync('alice-pw', 4)]]);
 const ONLY = ['auth.scope.*', 'auth.catalog.scope'];
 
 async function scopeRun(t: Test, url: string): Promise<CaseResult> {
-  const engine = new AuthEngine({ credential: { username: 'alice', password: 'alice-pw', source: 'test' } });
-  const client = new RegistryClient({ baseUrl: url, auth: engine, timeoutMs: 10_000 });
-  t.teardown(async () => {
-    await client.close();
-    await engine.close();
-  });
-  const report = await runConformance({
-    client,
-    suites: [makeAuthSuite()],
-    target: { url, reference: false },
-    hasCredentials: true,
-    spec: 'draft',
-    readOnly: false,
-    namespace: 'scope-test',
-    only: ONLY,
-    skip: [],
-    keep: false,
-    caseTimeoutMs: 20_000,
-    toolVersion: 'test',
-  });
-  const bad = report.results.filter((r) => r.status === 'error').map((r) => `${r.id}: ${r.message ?? ''}`);
-  t.same(bad, [], 'no case errors');
-  return report.results.find((r) => r.id === 'auth.scope.boundaries')!;
+  const results = await runAuthCases(t, url, ONLY);
+  t.same(Object.values(results).filter((r) => r.status === 'error').map((r) => `${r.id}: ${r.message ?? ''}`), [], 'no case errors');
+  return results['auth.scope.boundaries']!;
 }
 
 /** The reference registry in token mode, with `wrap` between the router and the real authorizer. */
@@ -62,7 +39,7 @@ t.test('reference token service: every row holds, both ways', async (t) => {
   const r = await scopeRun(t, await reference(t));
   t.equal(r.status, 'pass', r.message ?? '');
   const rows = String(r.observations?.rows ?? '');
-  t.match(rows, /repository:scope-test\/\S+:pull -> pull: allowed/);
+  t.match(rows, /repository:auth-cases\/\S+:pull -> pull: allowed/);
   t.match(rows, /:pull -> push: refused \(401\)/);
   t.match(rows, /:pull,push -> push: allowed/);
   t.match(rows, /:pull,push -> delete: refused \(401\)/);

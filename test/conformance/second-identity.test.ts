@@ -8,14 +8,10 @@ import bcrypt from 'bcryptjs';
 import { startReferenceServer } from '../../reference-server/server.js';
 import { createAuthorizer, type AuthorizerOptions } from '../../reference-server/auth/authorizer.js';
 import { parseAccessRules } from '../../reference-server/auth/access-rules.js';
-import { RegistryClient } from '../../src/client/registry-client.js';
-import { AuthEngine } from '../../src/auth/auth-engine.js';
-import { runConformance } from '../../src/conformance/runner.js';
 import type { CaseResult, SecondIdentity } from '../../src/conformance/model.js';
 import { conformanceSettings, type ConformanceArgs } from '../../src/cli/conformance-command.js';
-import { makeAuthSuite } from '../../suites/auth.js';
-import { startFaultProxy } from './fault-proxy.js';
-import { routeOf, type Fault } from './fault-proxy.js';
+import { routeOf, startFaultProxy, type Fault } from './fault-proxy.js';
+import { runAuthCases } from './auth-run.js';
 
 const USERS = new Map([
   ['alice', bcrypt.hashSync('alice-pw', 4)],
@@ -36,29 +32,8 @@ async function registry(t: Test, o: Partial<AuthorizerOptions> & { mode: 'token'
   return server.url;
 }
 
-async function run(t: Test, url: string, second?: SecondIdentity): Promise<Record<string, CaseResult>> {
-  const engine = new AuthEngine({ credential: { username: 'alice', password: 'alice-pw', source: 'test' } });
-  const client = new RegistryClient({ baseUrl: url, auth: engine, timeoutMs: 10_000 });
-  t.teardown(async () => {
-    await client.close();
-    await engine.close();
-  });
-  const report = await runConformance({
-    client,
-    suites: [makeAuthSuite()],
-    target: { url, reference: false },
-    hasCredentials: true,
-    spec: 'draft',
-    readOnly: false,
-    namespace: 'second-test',
-    only: ['auth.second-identity.*'],
-    skip: [],
-    keep: false,
-    caseTimeoutMs: 20_000,
-    toolVersion: 'test',
-    ...(second ? { secondIdentity: second } : {}),
-  });
-  return Object.fromEntries(report.results.map((r) => [r.id, r]));
+function run(t: Test, url: string, second?: SecondIdentity): Promise<Record<string, CaseResult>> {
+  return runAuthCases(t, url, ['auth.second-identity.*'], second ? { secondIdentity: second } : {});
 }
 
 for (const mode of ['token', 'htpasswd'] as const) {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { RequestAuthorizer } from './auth/types.js';
 import { createRouter } from './http/router.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, guardConnections } from './http/connections.js';
+import { normalizePublicUrl } from './http/public-url.js';
 import { makeLogger, silentLogger, type ServerLogger } from './logger.js';
 import type { RequestTracing } from './telemetry.js';
 import type { TlsCredentials } from './tls.js';
@@ -45,6 +46,11 @@ export interface ReferenceServerOptions {
   headersTimeoutMs?: number;
   /** Open connections at most (default 1024); at the limit the longest-idle one is closed for a new one. */
   maxConnections?: number;
+  /**
+   * Where clients reach this registry (`https://registry.example.com`, behind a proxy): the token realm
+   * and every Location are built on it. Default: relative Locations, realm from a plain Host header.
+   */
+  publicUrl?: string;
   /** close(): how long in-flight requests may take to finish before connections are cut; default 10 s. */
   shutdownTimeoutMs?: number;
   /** Idle upload sessions are removed after this long; default 24 h. */
@@ -78,6 +84,8 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
   // Uploads and pulls stream through 64 KiB socket buffers: see allocator.ts.
   keepFreedHeapMemory();
   const host = opts.host ?? '127.0.0.1';
+  // Checked before the storage is opened (and locked): a bad URL throws with nothing to undo.
+  const publicUrl = opts.publicUrl !== undefined ? normalizePublicUrl(opts.publicUrl) : undefined;
   const logger = opts.logger ?? silentLogger;
   const ownsDir = opts.storageDir === undefined;
   const storageDir = ownsDir ? await mkdtemp(join(tmpdir(), 'regprobe-registry-')) : resolve(opts.storageDir!);
@@ -97,6 +105,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions = {}): P
       automaticMount: opts.automaticMount ?? true,
       maxManifestSize: opts.maxManifestSize ?? DEFAULT_MAX_MANIFEST_SIZE,
       authEnabled: opts.authorizer !== undefined,
+      ...(publicUrl !== undefined ? { publicUrl } : {}),
       ...(opts.referrersPageSize !== undefined ? { referrersPageSize: opts.referrersPageSize } : {}),
     },
   });

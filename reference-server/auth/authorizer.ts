@@ -5,6 +5,7 @@
 //   token     Bearer JWTs from the built-in token service at /token (or any issuer using our key),
 //             checked for signature, issuer, audience, time and scope, as distribution's token auth.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestOrigin } from '../http/public-url.js';
 import { AccessPolicy, loadAccessRules, type AccessRule } from './access-rules.js';
 import { readAuthorization } from './authorization-header.js';
 import { loadHtpasswd, PasswordChecker, type CheckerOptions } from './htpasswd.js';
@@ -179,12 +180,9 @@ function grantedBy(entries: AccessEntry[], a: Access): Set<string> {
   return out;
 }
 
-/** The realm as this client reached us: scheme of the socket, Host header if it is a plain host[:port]. */
+/** The realm as this client reached us: the public URL, else a plain Host header, else the local address. */
 function realmFromRequest(req: IncomingMessage): string {
-  const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const host = req.headers.host;
-  const safe = host && /^[A-Za-z0-9.\-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(host) ? host : `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`;
-  return `${tls ? 'https' : 'http'}://${safe}${TOKEN_PATH}`;
+  return `${requestOrigin(req)}${TOKEN_PATH}`;
 }
 
 function quote(s: string): string {

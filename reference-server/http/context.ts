@@ -10,6 +10,8 @@ export interface HandlerConfig {
   maxManifestSize: number;
   /** An authorizer is configured (automatic mount by content is then off: it would bypass pull rights). */
   authEnabled: boolean;
+  /** `scheme://host[:port]` clients reach us at (public-url.ts): Locations are absolute on it. Absent: relative. */
+  publicUrl?: string;
   /** Referrers per response; longer lists are paginated with a Link header (default 1000). */
   referrersPageSize?: number;
 }
@@ -31,6 +33,11 @@ export interface HandlerContext {
 export type Handler = (ctx: HandlerContext) => Promise<void>;
 
 type Headers = Record<string, string | number | string[]>;
+
+/** A Location for `path`: on the configured public URL, else relative (never built from a Host header). */
+export function location(ctx: HandlerContext, path: string): string {
+  return ctx.config.publicUrl ? `${ctx.config.publicUrl}${path}` : path;
+}
 
 /** A response without a body (Content-Length: 0 unless the caller set one, as HEAD does). */
 export function sendEmpty(ctx: HandlerContext, status: number, headers: Headers = {}): void {

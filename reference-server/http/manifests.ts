@@ -2,7 +2,7 @@
 import { checkDigest, digestOf, type DigestAlgorithm } from '../../src/oci/digest.js';
 import { isValidTag } from '../../src/oci/names.js';
 import { BlobGoneError, referrerInfo, type ManifestRecord } from '../storage/index.js';
-import { contentLength, readSmallBody, sendBody, sendEmpty, type HandlerContext } from './context.js';
+import { contentLength, location, readSmallBody, sendBody, sendEmpty, type HandlerContext } from './context.js';
 import { requireDigest } from './digests.js';
 import { deleteDisabled, RegistryError, tagInvalid } from './errors.js';
 import { validateManifest } from './manifest-validate.js';
@@ -90,7 +90,7 @@ export async function putManifest(ctx: HandlerContext): Promise<void> {
     if (err instanceof BlobGoneError) throw new RegistryError(400, 'MANIFEST_BLOB_UNKNOWN', 'the manifest references a blob unknown to this repository', { digests: err.digests });
     throw err;
   }
-  const headers: Record<string, string | string[]> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
+  const headers: Record<string, string | string[]> = { Location: location(ctx, `/v2/${name}/manifests/${digest}`), 'Docker-Content-Digest': digest };
   if (valid.subject) headers['OCI-Subject'] = valid.subject;
   if (extraTags.length > 0) headers['OCI-Tag'] = tags;
   sendEmpty(ctx, 201, headers);

@@ -13,6 +13,7 @@ import { getCatalog } from './catalog.js';
 import { sendError, type Handler, type HandlerConfig, type HandlerContext } from './context.js';
 import { clip, nameInvalid, RegistryError } from './errors.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
+import { usePublicUrl } from './public-url.js';
 import { getReferrers } from './referrers.js';
 import { getTags } from './tags.js';
 import { sendStorageFailure, storageFailure } from './storage-failure.js';
@@ -91,6 +92,8 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
   const { storage, config, logger, authorizer, tracing } = opts;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Before the authorizer: its token realm is built on the same origin as our Locations.
+    if (config.publicUrl) usePublicUrl(req, config.publicUrl);
     if (authorizer?.handle && (await authorizer.handle(req, res))) {
       tracing?.route(req, 'token');
       return;

@@ -3,20 +3,17 @@
 import { checkDigest, type DigestAlgorithm, isSupportedAlgorithm } from '../../src/oci/digest.js';
 import { isValidName } from '../../src/oci/names.js';
 import { BlobGoneError, UploadBusyError, UploadSizeError, type UploadSession } from '../storage/index.js';
-import { contentLength, hasBody, sendEmpty, type HandlerContext } from './context.js';
+import { contentLength, hasBody, location, sendEmpty, type HandlerContext } from './context.js';
 import { requireDigest } from './digests.js';
 import { nameInvalid, RegistryError } from './errors.js';
 import { parseChunkRange, uploadRange } from './ranges.js';
 
-const uploadLocation = (s: UploadSession) => `/v2/${s.repository}/blobs/uploads/${s.id}`;
-const blobLocation = (name: string, digest: string) => `/v2/${name}/blobs/${digest}`;
-
-function sessionHeaders(s: UploadSession): Record<string, string> {
-  return { Location: uploadLocation(s), Range: uploadRange(s.offset), 'Docker-Upload-UUID': s.id };
+function sessionHeaders(ctx: HandlerContext, s: UploadSession): Record<string, string> {
+  return { Location: location(ctx, `/v2/${s.repository}/blobs/uploads/${s.id}`), Range: uploadRange(s.offset), 'Docker-Upload-UUID': s.id };
 }
 
 function created(ctx: HandlerContext, digest: string): void {
-  sendEmpty(ctx, 201, { Location: blobLocation(ctx.name, digest), 'Docker-Content-Digest': digest });
+  sendEmpty(ctx, 201, { Location: location(ctx, `/v2/${ctx.name}/blobs/${digest}`), 'Docker-Content-Digest': digest });
 }
 
 /** POST /v2/<name>/blobs/uploads/ */
@@ -52,7 +49,7 @@ export async function startUpload(ctx: HandlerContext): Promise<void> {
     return;
   }
   const session = await storage.createUpload(name, algorithm);
-  sendEmpty(ctx, 202, sessionHeaders(session));
+  sendEmpty(ctx, 202, sessionHeaders(ctx, session));
 }
 
 /** end-11: 201 only when the blob can really be linked; false means "start a normal session". */
@@ -97,7 +94,7 @@ async function receive(ctx: HandlerContext, s: UploadSession, declared: number |
       throw new RegistryError(400, 'BLOB_UPLOAD_INVALID', 'Content-Range must be <start>-<end> (inclusive byte offsets)', { contentRange: cr });
     }
     if (range.start !== s.offset) {
-      throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `chunk must start at offset ${s.offset}`, { contentRange: cr, offset: s.offset }, sessionHeaders(s));
+      throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', `chunk must start at offset ${s.offset}`, { contentRange: cr, offset: s.offset }, sessionHeaders(ctx, s));
     }
     const length = range.end - range.start + 1;
     if (declared !== undefined && declared !== length) {
@@ -110,7 +107,7 @@ async function receive(ctx: HandlerContext, s: UploadSession, declared: number |
     await ctx.storage.appendUpload(s, req, expected);
   } catch (err) {
     if (err instanceof UploadBusyError) {
-      throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', err.message, { offset: s.offset }, sessionHeaders(s));
+      throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', err.message, { offset: s.offset }, sessionHeaders(ctx, s));
     }
     if (err instanceof UploadSizeError) {
       throw new RegistryError(400, 'SIZE_INVALID', `body length did not match: ${err.message}`, { expected: err.expected });
@@ -124,7 +121,7 @@ async function commit(ctx: HandlerContext, s: UploadSession, digest: string): Pr
   try {
     result = await ctx.storage.commitUpload(s, digest);
   } catch (err) {
-    if (err instanceof UploadBusyError) throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', err.message, { offset: s.offset }, sessionHeaders(s));
+    if (err instanceof UploadBusyError) throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', err.message, { offset: s.offset }, sessionHeaders(ctx, s));
     throw err;
   }
   if (!result.ok) {
@@ -137,7 +134,7 @@ async function commit(ctx: HandlerContext, s: UploadSession, digest: string): Pr
 export async function patchUpload(ctx: HandlerContext): Promise<void> {
   const s = sessionOf(ctx);
   await receive(ctx, s, contentLength(ctx.req));
-  sendEmpty(ctx, 202, sessionHeaders(s));
+  sendEmpty(ctx, 202, sessionHeaders(ctx, s));
 }
 
 /** PUT <location>?digest=: optional last chunk, then verify and store. */
@@ -151,13 +148,13 @@ export async function finishUpload(ctx: HandlerContext): Promise<void> {
 /** GET <location>: where the upload stands. */
 export async function uploadStatus(ctx: HandlerContext): Promise<void> {
   const s = sessionOf(ctx);
-  sendEmpty(ctx, 204, sessionHeaders(s));
+  sendEmpty(ctx, 204, sessionHeaders(ctx, s));
 }
 
 /** DELETE <location>: cancel. */
 export async function cancelUpload(ctx: HandlerContext): Promise<void> {
   const s = sessionOf(ctx);
-  if (s.busy) throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', 'another request is writing to this upload', { offset: s.offset }, sessionHeaders(s));
+  if (s.busy) throw new RegistryError(416, 'BLOB_UPLOAD_INVALID', 'another request is writing to this upload', { offset: s.offset }, sessionHeaders(ctx, s));
   await ctx.storage.cancelUpload(s);
   sendEmpty(ctx, 204);
 }

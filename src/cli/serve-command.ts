@@ -6,6 +6,7 @@ import { constants, rmSync } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule, InferredOptionTypes } from 'yargs';
+import { normalizePublicUrl } from '../../reference-server/http/public-url.js';
 import { startReferenceServer, StorageLockedError, type ReferenceServer, type ReferenceServerOptions } from '../../reference-server/server.js';
 import { makeLogger, type LogFormat, type ServerLogger } from '../../reference-server/logger.js';
 import { DEFAULT_GC_GRACE_MS } from '../../reference-server/storage/index.js';
@@ -22,6 +23,20 @@ import { VERSION } from '../version.js';
 const listenOptions = {
   host: { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'address to listen on (0.0.0.0 or :: for every interface)' },
   port: { type: 'number', default: 5000, requiresArg: true, describe: 'TCP port (0 = any free port; the URL line says which)' },
+} as const;
+
+// Apart from listenOptions so that ServeArgs built in code (tests) need not name them.
+const exposureOptions = {
+  'public-url': {
+    type: 'string',
+    requiresArg: true,
+    describe: 'where clients reach this registry, e.g. https://registry.example.com behind a proxy: the token realm and every Location use it (default: relative Locations, realm from a plain Host header)',
+  },
+  'max-connections': {
+    type: 'number',
+    requiresArg: true,
+    describe: 'open connections at most (default 1024); at the limit the longest-idle connection is closed to let a new one in',
+  },
 } as const;
 
 const storageOptions = {
@@ -76,7 +91,8 @@ export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   InferredOptionTypes<typeof shutdownOptions> &
   Partial<InferredOptionTypes<typeof authOptions>> &
   Partial<InferredOptionTypes<typeof tlsOptions>> &
-  Partial<InferredOptionTypes<typeof referrersOptions>>;
+  Partial<InferredOptionTypes<typeof referrersOptions>> &
+  Partial<InferredOptionTypes<typeof exposureOptions>>;
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
@@ -85,6 +101,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .usage('$0 serve [options]\n\nRuns the reference registry until SIGINT/SIGTERM. Prints the URL it listens on.')
       .options(listenOptions)
+      .options(exposureOptions)
       .options(storageOptions)
       .options(gcOptions)
       .options(apiOptions)
@@ -94,7 +111,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .options(authOptions)
       .options(tlsOptions)
       .options(OTEL_OPTIONS)
-      .group(Object.keys(listenOptions), 'Listen:')
+      .group([...Object.keys(listenOptions), ...Object.keys(exposureOptions)], 'Listen:')
       .group([...Object.keys(storageOptions), ...Object.keys(gcOptions)], 'Storage:')
       .group([...Object.keys(apiOptions), ...Object.keys(referrersOptions), ...Object.keys(logOptions), ...Object.keys(shutdownOptions)], 'Registry:')
       .group(Object.keys(authOptions), 'Auth:')
@@ -113,6 +130,7 @@ export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): 
   const tls = await tlsFrom(args, args.host);
   return {
     ...listenFrom(args),
+    ...exposureFrom(args),
     ...storage,
     ...(authorizer ? { authorizer } : {}),
     ...(tls ? { tls: tls.tls } : {}),
@@ -134,6 +152,24 @@ function referrersPageSizeFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'r
   if (n === undefined) return {};
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new CliError(`--referrers-page-size: ${String(n)} is not a whole number from 1 to 100000`);
   return { referrersPageSize: n };
+}
+
+function exposureFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'publicUrl' | 'maxConnections'> {
+  const out: Pick<ReferenceServerOptions, 'publicUrl' | 'maxConnections'> = {};
+  const url = args['public-url'];
+  if (url !== undefined) {
+    try {
+      out.publicUrl = normalizePublicUrl(url);
+    } catch (err) {
+      throw new CliError(`--public-url: ${(err as Error).message}`);
+    }
+  }
+  const max = args['max-connections'];
+  if (max !== undefined) {
+    if (!Number.isInteger(max) || max < 1 || max > 1_000_000) throw new CliError(`--max-connections: ${String(max)} is not a whole number from 1 to 1000000`);
+    out.maxConnections = max;
+  }
+  return out;
 }
 
 function shutdownFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'shutdownTimeoutMs'> {
@@ -244,9 +280,9 @@ export async function serve(args: ServeArgs, io: ServeIo = { out: process.stdout
   const temporary = opts.storageDir === undefined;
   if (temporary) beforeHardStop.push(() => rmSync(server.storageDir, { recursive: true, force: true }));
   status(
-    `listening on ${server.url} (storage ${server.storageDir}${temporary ? ', temporary: removed on exit; --storage DIR keeps it' : ''}; delete ${opts.deleteEnabled ? 'on' : 'off'}, automatic mount ${opts.automaticMount ? 'on' : 'off'}, max manifest ${formatSize(opts.maxManifestSize!)}; ${authSummary(opts.authorizer, server.url)})`,
+    `listening on ${server.url} (storage ${server.storageDir}${temporary ? ', temporary: removed on exit; --storage DIR keeps it' : ''}; delete ${opts.deleteEnabled ? 'on' : 'off'}, automatic mount ${opts.automaticMount ? 'on' : 'off'}, max manifest ${formatSize(opts.maxManifestSize!)}${opts.publicUrl ? `; public URL ${opts.publicUrl}` : ''}; ${authSummary(opts.authorizer, opts.publicUrl ?? server.url)})`,
     'serve started',
-    { url: server.url, storage: server.storageDir, temporaryStorage: temporary, deleteEnabled: opts.deleteEnabled, automaticMount: opts.automaticMount, maxManifestSize: opts.maxManifestSize },
+    { url: server.url, ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}), storage: server.storageDir, temporaryStorage: temporary, deleteEnabled: opts.deleteEnabled, automaticMount: opts.automaticMount, maxManifestSize: opts.maxManifestSize },
   );
   if (opts.gcIntervalMs !== undefined) {
     status(

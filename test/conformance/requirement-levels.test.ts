@@ -10,6 +10,7 @@ const DESCRIPTIVE_MUST: Record<string, string> = {
   'discovery.base.api-version end-1': 'a target that does not answer 200 to GET /v2/ does not implement the spec at all',
   'errors.unauthorized.anonymous end-1': 'context only: the case checks the RFC 7235 MUST and skips unless the target answers 401',
   'auth.token.usable auth-token: Using the Bearer token': 'the token spec is prose; a registry refusing the token its own service issued breaks the protocol',
+  'auth.scope.boundaries auth-token: Using the Bearer token': 'as auth.token.usable: a token granting an action must open it',
   'auth.oauth.refresh-flow auth-oauth: Example refreshing an Access Token': 'the OAuth spec is prose (RFC 6749 governs); checked only where the endpoint offers OAuth2',
   'auth.input.malformed-authorization RFC 7235 3.1 / error-codes': 'RFC 7235 3.1: a 401 MUST send WWW-Authenticate; a 5XX for client input is no refusal',
   'auth.token.odd-scope-grants-nothing auth-scope: Resource Scope Grammar': 'paired with the "must ensure ... appropriate access scope" requirement of the same case',

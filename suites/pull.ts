@@ -398,7 +398,7 @@ const cases: CaseDefinition[] = [
       {
         ref: 'end-2, end-3',
         level: 'MUST',
-        text: 'All registries MUST support all APIs in the Pull category; the endpoint table gives 404 as their failure status.',
+        text: 'If the blob or manifest is not found in the repository, the response code MUST be 404 Not Found (nothing can be found under a malformed digest; 400 is accepted too, see below).',
       },
       {
         ref: 'Pushing blobs / API',

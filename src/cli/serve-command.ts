@@ -150,7 +150,7 @@ export async function serverOptionsFrom(args: ServeArgs, logger: ServerLogger): 
 function referrersPageSizeFrom(args: ServeArgs): Pick<ReferenceServerOptions, 'referrersPageSize'> {
   const n = args['referrers-page-size'];
   if (n === undefined) return {};
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new CliError(`--referrers-page-size: ${String(n)} is not a whole number from 1 to 100000`);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new CliError(`--referrers-page-size: ${Number.isNaN(n) ? 'the value given' : String(n)} is not a whole number from 1 to 100000`);
   return { referrersPageSize: n };
 }
 

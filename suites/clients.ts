@@ -255,20 +255,25 @@ async function dockerPutManifest(ctx: CaseContext, repo: string, ref: string, m:
  * containerd pusher (recorded from ctr 1.6.20): HEAD with Accept "<type>" and the any-type range (a manifest by its tag),
  * POST, PUT ?digest= with the body; the digest header of the answer must match.
  */
-async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, item: { bytes: Buffer; digest: string; mediaType: string }, manifestRef?: string): Promise<void> {
+async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, item: { bytes: Buffer; digest: string; mediaType: string }, manifestRef?: string, from?: string): Promise<'exists' | 'mounted' | 'pushed'> {
   const isManifest = manifestRef !== undefined;
   const head = await send(ctx, who, 'HEAD', isManifest ? mp(repo, manifestRef) : bp(repo, item.digest), { headers: { accept: `${item.mediaType}, */*` } });
   await head.dump();
   // A blob that is there is skipped; a manifest only when the tag already names this digest.
-  if (head.status === 200 && (!isManifest || head.header('docker-content-digest') === item.digest)) return;
+  if (head.status === 200 && (!isManifest || head.header('docker-content-digest') === item.digest)) return 'exists';
   if (head.status !== 200) await expectStatus(head, 404, `${who.name}: existence check HEAD (anything but 200/404 is "unexpected response")`);
   let res: RegistryResponse;
   if (isManifest) {
     res = await send(ctx, who, 'PUT', mp(repo, manifestRef), { headers: { 'content-type': item.mediaType, 'content-length': String(item.bytes.length) }, body: item.bytes });
   } else {
-    const post = await send(ctx, who, 'POST', up(repo), { headers: { 'content-length': '0' } });
+    // requestWithMountFrom appends "mount=<digest>&from=<repository>" unencoded, as recorded.
+    const post = await send(ctx, who, 'POST', from ? `${up(repo)}?mount=${item.digest}&from=${from}` : up(repo), { headers: { 'content-length': '0' } });
     await post.dump();
-    await expectStatus(post, [200, 202, 204], `${who.name}: POST /blobs/uploads/`);
+    if (from && post.status === 201) {
+      trackBlob(ctx, repo, item.digest);
+      return 'mounted';
+    }
+    await expectStatus(post, [200, 202, 204], `${who.name}: POST /blobs/uploads/${from ? '?mount=&from= (201 mounted, or an upload session)' : ''}`);
     const loc = location(post, `${who.name}: POST /blobs/uploads/`);
     res = await send(ctx, who, 'PUT', loc, { query: { digest: item.digest }, headers: { 'content-length': String(item.bytes.length) }, body: Readable.from([item.bytes]) });
   }
@@ -278,6 +283,7 @@ async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, ite
   else trackBlob(ctx, repo, item.digest);
   const got = res.header('docker-content-digest');
   expectThat(got === item.digest, `${who.name}: Docker-Content-Digest ${item.digest} on the PUT answer (pushWriter.Commit: "got digest ..., expected ...")`, got === undefined ? 'no Docker-Content-Digest ("invalid content digest in response")' : `Docker-Content-Digest: ${got}`, res);
+  return 'pushed';
 }
 
 async function containerdPushImage(ctx: CaseContext, who: ClientId, repo: string, m: Manifest, tag: string): Promise<void> {
@@ -865,7 +871,7 @@ const cases: CaseDefinition[] = [
   },
   {
     id: 'clients.containerd.push',
-    title: 'containerd push works: HEAD with Accept "<type>, *" answered 404, POST, PUT ?digest= carrying the blob, manifest PUT to the tag, each answer carrying the Docker-Content-Digest pushed.',
+    title: 'containerd push works: HEAD with Accept "<type>, */*" answered 404, POST (?mount=&from= when the blob came from another repository), PUT ?digest= carrying the blob, manifest PUT to the tag, each answer carrying the Docker-Content-Digest pushed.',
     requirements: [client('containerd', '1.6.20', SRC.containerdPush), R.push, R.pushManifest],
     async run(ctx) {
       const repo = ctx.freshRepo('containerd-push');
@@ -874,6 +880,12 @@ const cases: CaseDefinition[] = [
       const index = makeIndex([image]);
       await containerdPush(ctx, CONTAINERD, repo, { bytes: index.bytes, digest: index.digest, mediaType: index.mediaType }, 'multi');
       await containerdPull(ctx, CONTAINERD, repo, 'multi');
+      // Pushed again to another repository, the blobs carry their source: mount attempts first.
+      const second = ctx.freshRepo('containerd-push-mount');
+      const outcomes: string[] = [];
+      for (const b of image.blobs) outcomes.push(await containerdPush(ctx, CONTAINERD, second, { bytes: b.bytes, digest: b.digest, mediaType: b.mediaType }, undefined, repo));
+      ctx.observe('containerd.mount', outcomes.join(','));
+      await containerdPush(ctx, CONTAINERD, second, { bytes: image.bytes, digest: image.digest, mediaType: image.mediaType }, 'v1');
     },
   },
   // ---- containers/image: podman, buildah, skopeo ----

@@ -269,13 +269,15 @@ t.test('a hanging target: the case errors within the time limit and the run goes
   const r2 = await runConformance(options(patient, target.url, [SLOW_SUITE(['slow.tags.limit'])], { caseTimeoutMs: 1000, probeTimeoutMs: 5000 }));
   t.match(byId(r2).get('slow.tags.limit'), { status: 'error', message: /^the case did not finish within 1 s \(is the target hanging\? raise --timeout if it is just slow\)$/ });
   t.equal(byId(r2).get('slow.base.still-runs')!.status, 'pass');
-  t.ok(Date.now() - started < 15_000, 'bounded by the limits, not by the target');
+  // The target never answers: finishing at all shows the limits hold; generous for busy machines.
+  t.ok(Date.now() - started < 60_000, `bounded by the limits, not by the target (${Date.now() - started} ms)`);
 });
 
 t.test('a target that stops answering: a few timeouts end the workflow, cleanups give up, the next workflow runs', async (t) => {
   const target = await startBrokenTarget('hang');
   t.teardown(() => target.close());
-  const client = new RegistryClient({ baseUrl: target.url, timeoutMs: 700 });
+  // 2 s: only the hanging requests may reach it, not GET /v2/ on a busy machine.
+  const client = new RegistryClient({ baseUrl: target.url, timeoutMs: 2000 });
   t.teardown(() => client.close());
   const hanging: Suite = {
     workflow: 'stall',

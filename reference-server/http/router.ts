@@ -151,7 +151,7 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       // Disk full or I/O error: logged, and answered 507/500 with a body that says what happened.
       logger.error('storage failure', { method: req.method, url: clip(req.url ?? ''), errno: failure.errno, error: describeError(err) });
       tracing?.error(req, err);
-      sendStorageFailure(req, res, failure, config.maxManifestSize);
+      sendStorageFailure(req, res, failure);
       return;
     }
     logger.error('internal error', { method: req.method, url: clip(req.url ?? ''), error: describeError(err) });

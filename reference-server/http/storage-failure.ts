@@ -8,14 +8,14 @@ import { prepareEarly } from './context.js';
 
 export { storageFailure, type StorageFailure };
 
-export function sendStorageFailure(req: IncomingMessage, res: ServerResponse, failure: StorageFailure, lingerBytes?: number): void {
+export function sendStorageFailure(req: IncomingMessage, res: ServerResponse, failure: StorageFailure): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   const body = Buffer.from(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: failure.message, detail: { errno: failure.errno } }] }));
   // The request body may be half-read (a blob upload that hit a full disk): answer first, then drain.
-  prepareEarly(req, res, lingerBytes);
+  prepareEarly(req, res);
   res.writeHead(failure.status, { 'Content-Type': 'application/json', 'Content-Length': body.length });
   if (req.method === 'HEAD') res.end();
   else res.end(body);

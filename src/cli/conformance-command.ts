@@ -7,6 +7,9 @@ import { runConformance } from '../conformance/runner.js';
 import { TargetUnusableError } from '../conformance/probe.js';
 import { selectCases, splitPatterns } from '../conformance/selection.js';
 import { SUITES } from '../conformance/suites.js';
+import type { Suite } from '../conformance/model.js';
+import { makeRealClientsSuite } from '../../suites/real-clients.js';
+import { parseRealClients, REAL_CLIENTS, type RealClientName } from '../real-clients/catalog.js';
 import { withAuthTests } from '../../suites/auth.js';
 import { checkDigest } from '../oci/digest.js';
 import { isValidName, isValidTag } from '../oci/names.js';
@@ -44,6 +47,7 @@ export interface ConformanceArgs extends ContainerArgs {
   quiet: boolean;
   strict: boolean;
   authTests?: boolean;
+  realClients?: string;
 }
 
 /** The options of `conformance`, also used by `run`. */
@@ -74,6 +78,7 @@ export function conformanceOptions<T>(y: Argv<T>): Argv<ConformanceArgs> {
     .option('second-username', { type: 'string', describe: 'an account the registry must refuse the run\'s repositories (or REGPROBE_SECOND_USERNAME): DENIED/UNAUTHORIZED cases' })
     .option('second-password', { type: 'string', describe: 'its password (or REGPROBE_SECOND_PASSWORD)' })
     .option('auth-tests', { type: 'boolean', default: false, describe: 'run the auth suite even when the registry lets anonymous clients in' })
+    .option('real-clients', { type: 'string', describe: `also drive the installed client binaries against the registry: auto (every one found) or a list of ${REAL_CLIENTS.join(', ')}` })
     .option('strict', { type: 'boolean', default: false, describe: 'exit 1 also when a SHOULD or MAY case fails or errors' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print no progress and no table (files are still written)' }) as unknown as Argv<ConformanceArgs>;
 }
@@ -95,6 +100,8 @@ export interface ConformanceSettings {
   strict: boolean;
   authTests: boolean;
   secondIdentity?: SecondIdentity;
+  /** --real-clients: the client binaries to drive (empty: the real-clients workflow is not run). */
+  realClients: 'auto' | RealClientName[];
 }
 
 export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEnv = process.env): ConformanceSettings {
@@ -111,7 +118,13 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
   const only = splitPatterns(argv.only);
   const skip = splitPatterns(argv.skip);
   const spec = argv.spec as SpecVersion;
-  const unmatched = selectCases(SUITES, { only, skip, spec, readOnly: argv.readOnly }).unmatched;
+  let realClients: ConformanceSettings['realClients'];
+  try {
+    realClients = parseRealClients(argv.realClients);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const unmatched = selectCases(suitesFor({ authTests: false, realClients }), { only, skip, spec, readOnly: argv.readOnly }).unmatched;
   if (unmatched.length > 0) throw new CliError(`--only/--skip pattern ${unmatched.join(', ')} matches no case id`);
   return {
     target,
@@ -129,7 +142,15 @@ export function conformanceSettings(argv: ConformanceArgs, env: NodeJS.ProcessEn
     strict: argv.strict,
     authTests: argv.authTests === true,
     ...(secondIdentity ? { secondIdentity } : {}),
+    realClients,
   };
+}
+
+/** The suites a run uses: every suite, the auth suite forced with --auth-tests, real clients when asked. */
+export function suitesFor(s: Pick<ConformanceSettings, 'authTests' | 'realClients'>): readonly Suite[] {
+  const base = s.authTests ? withAuthTests(SUITES) : SUITES;
+  const wantsClients = s.realClients === 'auto' || s.realClients.length > 0;
+  return wantsClients ? [...base, makeRealClientsSuite({ clients: s.realClients })] : base;
 }
 
 /** --second-username/--second-password (or REGPROBE_SECOND_USERNAME/PASSWORD): both or neither. */
@@ -192,7 +213,7 @@ export async function conformancePhase(s: ConformanceSettings, target: Target): 
   try {
     report = await runConformance({
       client: target.client,
-      suites: s.authTests ? withAuthTests(SUITES) : SUITES,
+      suites: suitesFor(s),
       target: { url: target.url, reference: target.reference },
       hasCredentials: target.hasCredentials,
       spec: s.spec,

@@ -13,6 +13,10 @@ export const PEER_BINARIES = {
   htpasswd: 'apt-get install apache2-utils',
   dockerd: 'apt-get install docker.io',
   podman: 'apt-get install podman runc',
+  buildah: 'apt-get install buildah runc',
+  ctr: 'apt-get install containerd',
+  oras: 'apt-get install -t trixie oras (Debian trixie, see .ci/run)',
+  cosign: 'apt-get install -t trixie cosign (Debian trixie, see .ci/run)',
 } as const;
 
 export type PeerName = keyof typeof PEER_BINARIES;

@@ -67,6 +67,17 @@ async function expectBlobNotIn(ctx: CaseContext, repo: string, digest: string, w
   expectThat(res.status === 404, `${what}: HEAD of the blob in ${repo} answers 404`, `status ${res.status}`, res);
 }
 
+/** PUT of the whole blob to an upload session, closing it. */
+function putToSession(ctx: CaseContext, location: string, b: Blob): Promise<RegistryResponse> {
+  return ctx.client.request({
+    method: 'PUT',
+    path: location,
+    query: { digest: b.digest },
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) },
+    body: b.bytes,
+  });
+}
+
 /**
  * A 202 to a mount is an upload session: it must carry a Location, and a PUT of the bytes to it must
  * complete the upload (the spec's fallback). Cancelled at teardown if the case stops before.
@@ -77,13 +88,7 @@ async function completeFallback(ctx: CaseContext, res: RegistryResponse, target:
   ctx.onCleanup(async () => {
     await tryDelete(ctx.client, location);
   });
-  const put = await ctx.client.request({
-    method: 'PUT',
-    path: location,
-    query: { digest: b.digest },
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) },
-    body: b.bytes,
-  });
+  const put = await putToSession(ctx, location, b);
   await expectStatus(put, 201, `${what} answered 202: PUT of the blob to that session`);
   await put.dump();
   await expectBlobIn(ctx, target, b, `${what}, completed by upload`);
@@ -251,13 +256,7 @@ const cases: CaseDefinition[] = [
       // Only an algorithm the registry accepts on push can be asked of a mount.
       const { location: session } = await startUpload(ctx.client, f.source, ctx.spec === 'draft' ? { 'digest-algorithm': 'sha512' } : undefined);
       ctx.onCleanup(async () => void (await tryDelete(ctx.client, session)));
-      const put = await ctx.client.request({
-        method: 'PUT',
-        path: session,
-        query: { digest: b.digest },
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) },
-        body: b.bytes,
-      });
+      const put = await putToSession(ctx, session, b);
       if (put.status === 400) {
         await put.dump();
         ctx.skip('unsupported', 'sha512 blobs are not accepted on push (PUT ?digest=sha512:... answered 400), so none can be mounted');

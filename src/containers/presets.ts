@@ -83,7 +83,7 @@ export function presets(version: string): RegistryPreset[] {
     },
     {
       name: 'regprobe',
-      // An image whose entrypoint is `regprobe` (docs/kubernetes.md shows how to build one).
+      // An image whose entrypoint is `regprobe`: the repository's Dockerfile (docker build -t regprobe:VERSION .).
       image: `regprobe:${version}`,
       description: "regprobe's own reference registry (`regprobe serve` in an image whose entrypoint is regprobe)",
       port: 5000,

@@ -888,6 +888,16 @@ export const FAULTS: Fault[] = [
     request: (req) => (is(req, 'manifest', 'DELETE') && isTagRef(routeOf(req.path).ref) ? errorResponse(400, 'DIGEST_INVALID', 'invalid digest') : false),
   },
   {
+    id: 'blob-delete-refused-405-text',
+    breaks: 'nothing: a refused blob DELETE answers 405 with a plain-text body (a 4XX body MAY be in any format; no code is prescribed)',
+    suites: ['errors'],
+    caughtBy: [],
+    legal: true,
+    only: ['errors.unsupported'],
+    verdicts: { 'errors.unsupported.blob-delete-refused': { status: 'pass', observations: { status: 405, 'error-body': 'not JSON (text/plain)' } } },
+    request: (req) => (is(req, 'blob', 'DELETE') ? { status: 405, headers: { 'content-type': 'text/plain' }, body: Buffer.from('method not allowed') } : false),
+  },
+  {
     id: 'upload-cancel-400',
     breaks: 'nothing: DELETE of an active upload session answers 400 (a failure end-14 lists; 204 is a SHOULD)',
     suites: ['chunked-upload'],

@@ -2,7 +2,7 @@
 // loading anything, every value escaped. Rows are rendered here; the script only filters them by status
 // and workflow.
 import type { CaseResult, ConformanceReport } from '../conformance/model.js';
-import { byWorkflow, countStatuses, detailLines, formatSeconds, STATUSES, summaryLine, targetLine, verdict } from './conformance-view.js';
+import { byWorkflow, clientMatrix, countStatuses, detailLines, formatSeconds, STATUSES, summaryLine, targetLine, verdict } from './conformance-view.js';
 import { html } from './escape.js';
 
 const CSS = `
@@ -71,6 +71,17 @@ export function renderConformanceHtml(report: ConformanceReport): string {
   for (const g of groups) parts.push(countRow(html(g.workflow), g.counts));
   parts.push(countRow('<b>total</b>', total), '</tbody></table>');
 
+  const clients = clientMatrix(report);
+  if (clients.length > 0) {
+    parts.push('<h2>Will my clients work?</h2>', '<table class="workflows clients"><thead><tr><th>client</th><th>verdict</th><th>flows</th><th>broken flows</th><th>skipped</th></tr></thead><tbody>');
+    for (const c of clients) {
+      const badge = c.verdict === 'works' ? 's-pass' : c.verdict === 'breaks' ? 's-fail' : 's-skip';
+      const links = (flows: string[]) => flows.map((f) => `<a href="#case-${html(`clients.${c.client}.${f}`)}"><code>${html(f)}</code></a>`).join(', ');
+      parts.push(`<tr><td>${html(c.client)}</td><td><span class="badge ${badge}">${html(c.verdict)}</span></td><td class="n">${c.passed}/${c.ran}</td><td>${links(c.broken)}</td><td>${links(c.skipped)}</td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
+
   parts.push('<div class="filters"><span>Show:</span>');
   for (const s of STATUSES) {
     parts.push(`<label><input type="checkbox" name="status" value="${s}" checked> <span class="badge s-${s}">${s}</span> ${total[s]}</label>`);
@@ -94,7 +105,7 @@ function caseRows(r: CaseResult): string[] {
   const rows = [
     `<tr ${attrs}><td><span class="badge s-${r.status}">${r.status}${r.skipKind ? ` (${html(r.skipKind)})` : ''}</span></td>` +
       `<td><code>${html(r.id)}</code><br>${html(r.title)}</td><td>${html(r.level)}</td>` +
-      `<td>${[...new Set(r.requirements.map((q) => `${html(q.ref)} <small>${html(q.level)}</small>`))].join('<br>')}</td><td class="n">${r.durationMs}</td></tr>`,
+      `<td>${[...new Set(r.requirements.map((q) => `<span${q.text ? ` title="${html(q.text)}"` : ''}>${html(q.ref)}</span> <small>${html(q.level)}</small>`))].join('<br>')}</td><td class="n">${r.durationMs}</td></tr>`,
   ];
   const extra: string[] = [];
   if (r.status === 'fail' || r.status === 'error') {

@@ -29,6 +29,7 @@ import { requirePeers } from '../helpers/peers.js';
 import { clientMatrix } from '../../src/report/conformance-view.js';
 import { renderConformanceTable } from '../../src/report/conformance-table.js';
 import { renderConformanceMarkdown } from '../../src/report/conformance-markdown.js';
+import { renderConformanceHtml } from '../../src/report/conformance-html.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/clients-distribution-2.8.expected.json', import.meta.url));
 const IDS = clientsSuite.cases.map((c) => c.id);
@@ -96,6 +97,9 @@ t.test('reference registry, no auth: every flow passes, in seconds', async (t) =
   t.match(table, /Will my clients work\?/, 'the console report shows the client matrix');
   t.match(table, /cosign\s+│ works\s+│\s+4\/4/, 'with a row per client');
   t.match(renderConformanceMarkdown(report), /\| cosign \| works \| 4\/4 \|/, 'and so does the Markdown report');
+  const page = renderConformanceHtml(report);
+  t.match(page, /<h2>Will my clients work\?<\/h2>/, 'and the HTML report');
+  t.match(page, /title="[^"]*recorded"/, 'whose requirement cells carry the provenance text');
 });
 
 t.test('reference registry, token auth: every flow passes', async (t) => {

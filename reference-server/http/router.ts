@@ -178,6 +178,19 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
 
   return (req, res) => {
     const started = performance.now();
+    // An 'error' event nobody listens to is an uncaught exception, i.e. the end of the process:
+    // a stream failure on this request ends this request only.
+    const streamFailed = (err: Error) => {
+      if (isAborted(err)) return;
+      try {
+        logger.error('stream error', { method: req.method, url: clip(req.url ?? ''), error: describeError(err) });
+      } catch {
+        // nothing more to do for a logger that throws
+      }
+      res.destroy();
+    };
+    req.on('error', streamFailed);
+    res.on('error', streamFailed);
     try {
       tracing?.start(req, res);
       res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');

@@ -180,6 +180,30 @@ t.test('a failure while answering a failure: 500 for that request, the process a
   t.ok(logged >= 4, `the failures were logged (${logged})`);
 });
 
+t.test('a stream error on a request (a write after its end) ends that request, not the process', async (t) => {
+  const responses = new WeakMap<IncomingMessage, import('node:http').ServerResponse>();
+  const lines: string[] = [];
+  const logger: ServerLogger = { request: () => undefined, info: () => undefined, error: (m, f) => void lines.push(`${m} ${String(f?.error)}`) };
+  const tracing: RequestTracing = {
+    start: (req, res) => void responses.set(req, res),
+    route: (req: IncomingMessage) => {
+      const res = responses.get(req)!;
+      if (!req.url?.includes('write-after-end')) return;
+      res.end('{}');
+      res.write('more'); // emits 'error' (ERR_STREAM_WRITE_AFTER_END) on the response
+    },
+    error: () => undefined,
+  };
+  const { client } = await startRegistry(t, { logger, tracing });
+  const res = await client.request({ method: 'GET', path: '/v2/write-after-end/tags/list' }).then(
+    async (r) => { await r.dump(); return 'answered'; },
+    () => 'connection closed',
+  );
+  t.ok(['answered', 'connection closed'].includes(res), `the request ends (${res})`);
+  await stillServes(t, client, 'a write after end');
+  t.match(lines.join('\n'), /ERR_STREAM_WRITE_AFTER_END|write after end/, 'logged');
+});
+
 t.test('an unexpected error in a handler is a 500 and is logged with its request', async (t) => {
   const lines: Array<Record<string, unknown>> = [];
   const logger: ServerLogger = { request: () => undefined, info: () => undefined, error: (m, f) => void lines.push({ m, ...f }) };

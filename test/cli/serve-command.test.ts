@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { TransportError } from '../../src/client/errors.js';
-import { putManifest, readBlob, startUpload } from '../../src/client/operations.js';
-import { uniqueBytes, makeImage } from '../../src/conformance/fixtures.js';
+import { putManifest, readBlob, startUpload, uploadBlobPostPut } from '../../src/client/operations.js';
+import { uniqueBytes, makeArtifact, makeImage, manifestDescriptor } from '../../src/conformance/fixtures.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { parseErrorBody } from '../../src/oci/errors.js';
 import { killChild, REPO_ROOT, runCli, SERVE_ENTRY, startServeChild, type ServeChild } from '../helpers/cli-child.js';
@@ -147,8 +147,8 @@ t.test('a second signal stops at once; temporary storage is removed', async (t) 
   t.equal(exit.stderr, '', 'no stack trace');
 });
 
-t.test('JSON log lines; --no-delete and --max-manifest-size reach the server', async (t) => {
-  const server = guard(t, await startServeChild(['--port', '0', '--log-format', 'json', '--no-delete', '--max-manifest-size', '2KiB']));
+t.test('JSON log lines; --no-delete, --max-manifest-size and --referrers-page-size reach the server', async (t) => {
+  const server = guard(t, await startServeChild(['--port', '0', '--log-format', 'json', '--no-delete', '--max-manifest-size', '2KiB', '--referrers-page-size', '1']));
   const client = clientFor(t, server.url);
 
   const img = makeImage({ layerSizes: [16] });
@@ -160,6 +160,16 @@ t.test('JSON log lines; --no-delete and --max-manifest-size reach the server', a
   }
   const { res } = await putManifest(client, 'serve/opts', 'small', img.bytes, img.mediaType);
   t.equal(res.status, 201, 'a manifest under the limit is accepted');
+
+  // Two referrers, one per page: the first page links to the second.
+  for (const kind of ['a', 'b']) {
+    const r = makeArtifact({ artifactType: `application/vnd.example.${kind}`, subject: manifestDescriptor(img) });
+    for (const b of r.blobs) await uploadBlobPostPut(client, 'serve/opts', b.bytes);
+    await putManifest(client, 'serve/opts', r.digest, r.bytes, r.mediaType);
+  }
+  const page = await client.request({ method: 'GET', path: `/v2/serve/opts/referrers/${img.digest}` });
+  t.equal(((await page.json()) as { manifests: unknown[] }).manifests.length, 1, '--referrers-page-size 1: one referrer per page');
+  t.match(page.header('link'), /^<\/v2\/serve\/opts\/referrers\/sha256:[0-9a-f]{64}\?last=[^>]+>; rel="next"$/, 'and a Link to the next');
 
   const big = makeImage({ layerSizes: [16], annotations: { padding: 'x'.repeat(2048) } });
   const tooBig = await client.request({ method: 'PUT', path: '/v2/serve/opts/manifests/big', headers: { 'content-type': big.mediaType }, body: big.bytes });

@@ -42,7 +42,7 @@ export interface ReferenceServerOptions {
   authorizer?: RequestAuthorizer;
   /** A connection idle this long (no bytes either way) is closed; default 60 s. */
   requestTimeoutMs?: number;
-  /** Time to send a request's headers (from connecting, or from the previous request); default 20 s. */
+  /** Time to send a request's headers, from its first byte (from connecting, for the first request); default 20 s. */
   headersTimeoutMs?: number;
   /** Open connections at most (default 1024); at the limit the longest-idle one is closed for a new one. */
   maxConnections?: number;

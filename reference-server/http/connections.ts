@@ -8,7 +8,7 @@ import { LINGER_BYTES, LINGER_MS } from './context.js';
 
 /** Open connections at most; at the limit, the longest-idle one makes room for a new one. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
-/** From connecting (or the end of the previous request) to the end of the request's headers. */
+/** From a request's first byte (from connecting, for the first one) to the end of its headers. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
 
 export interface ConnectionGuardOptions {

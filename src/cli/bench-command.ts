@@ -33,6 +33,7 @@ import { shardPlan, ShardError, type Shard } from '../../bench/shard.js';
 import { withTarget, type Target, type TargetSettings } from './target.js';
 import { BENCH_OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, containerSpecFrom, type ContainerArgs } from './container-options.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export interface BenchArgs extends AuthArgs, ContainerArgs {
   url?: string;
@@ -388,8 +389,7 @@ export async function benchOnTarget(s: BenchRunSettings, target: Target, argv?: 
 }
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
-  command: 'bench [url]',
-  describe: 'load benchmarks: throughput, latency percentiles, errors (no URL: the bundled reference registry)',
+  ...COMMAND_TEXT.bench,
   builder: (y) => benchOptions(y),
   handler: async (argv) => {
     if (argv.list) {

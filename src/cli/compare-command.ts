@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../report/atomic-write.js';
 import { useColor } from '../report/ansi.js';
 import { setExitCode } from './context.js';
 import { CliError, ExitCode } from './exit.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export const COMPARE_FORMATS = ['table', 'markdown', 'json', 'html'] as const;
 type CompareFormat = (typeof COMPARE_FORMATS)[number];
@@ -130,8 +131,7 @@ function name(kind: Loaded['kind']): string {
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
-  command: 'compare <reports..>',
-  describe: 'compare benchmark or conformance reports side by side (ratios against the first); thresholds -> exit code',
+  ...COMMAND_TEXT.compare,
   builder: (y) =>
     y
       .positional('reports', { type: 'string', array: true, demandOption: true, describe: 'report files (JSON); the first is the baseline A' })

@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
 import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { containerOptions, type ContainerArgs } from './container-options.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export interface ConformanceArgs extends ContainerArgs {
   url?: string;
@@ -254,8 +255,7 @@ export async function conformancePhase(s: ConformanceSettings, target: Target): 
 }
 
 export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
-  command: 'conformance [url]',
-  describe: 'check a registry against the OCI distribution spec (no URL: the bundled reference registry)',
+  ...COMMAND_TEXT.conformance,
   builder: (y) => conformanceOptions(y).options(OTEL_OPTIONS),
   handler: (argv) =>
     withTelemetry(argv, 'conformance', async () => {

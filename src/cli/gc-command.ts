@@ -8,6 +8,7 @@ import { FsStorage, StorageLockedError, type GcReport } from '../../reference-se
 import { gcReportLines } from '../report/gc-text.js';
 import { durationOption } from './durations.js';
 import { CliError } from './exit.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export interface GcArgs {
   storage: string;
@@ -61,8 +62,7 @@ function storageError(given: string, err: unknown): unknown {
 }
 
 export const gcCommand: CommandModule<object, GcArgs> = {
-  command: 'gc',
-  describe: "remove blobs no manifest references and expired upload sessions from a stopped reference registry's storage",
+  ...COMMAND_TEXT.gc,
   builder: (y) =>
     y
       .usage(

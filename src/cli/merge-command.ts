@@ -6,6 +6,7 @@ import { mergeBenchReports, MergeError, type MergeInput } from '../../bench/merg
 import { loadBenchReport, ReportLoadError } from '../report/bench-load.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
 import { CliError } from './exit.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export interface MergeArgs {
   out: string;
@@ -44,8 +45,7 @@ export async function runMerge(argv: MergeArgs): Promise<string> {
 }
 
 export const mergeCommand: CommandModule<object, MergeArgs> = {
-  command: 'merge <out> <reports..>',
-  describe: 'merge benchmark reports of the shards of one run (--shard i/N) into one, exactly',
+  ...COMMAND_TEXT.merge,
   builder: (y) =>
     y
       .positional('out', { type: 'string', demandOption: true, describe: 'merged report to write (JSON)' })

@@ -6,10 +6,10 @@ import { setExitCode } from './context.js';
 import { benchPhase } from './bench-command.js';
 import { withTarget } from './target.js';
 import { BENCH_OTEL_OPTIONS, withTelemetry } from './otel-option.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 export const runCommand: CommandModule<object, ConformanceArgs> = {
-  command: 'run [url]',
-  describe: 'the main job: conformance, then a short benchmark (no URL: the bundled reference registry)',
+  ...COMMAND_TEXT.run,
   builder: (y) => conformanceOptions(y).options(BENCH_OTEL_OPTIONS),
   handler: (argv) =>
     withTelemetry(argv, 'run', async () => {

@@ -19,6 +19,7 @@ import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
 import { activeTelemetry } from '../telemetry/sdk.js';
 import { otelRequestTracing } from '../../reference-server/telemetry.js';
 import { VERSION } from '../version.js';
+import { COMMAND_TEXT } from './command-text.js';
 
 const listenOptions = {
   host: { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'address to listen on (0.0.0.0 or :: for every interface)' },
@@ -95,8 +96,7 @@ export type ServeArgs = InferredOptionTypes<typeof listenOptions> &
   Partial<InferredOptionTypes<typeof exposureOptions>>;
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
-  command: 'serve',
-  describe: 'run the bundled reference registry (OCI Distribution v1.1)',
+  ...COMMAND_TEXT.serve,
   builder: (y: Argv<object>) =>
     y
       .usage('$0 serve [options]\n\nRuns the reference registry until SIGINT/SIGTERM. Prints the URL it listens on.')

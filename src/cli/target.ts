@@ -3,7 +3,6 @@
 // in-process on a free loopback port with temporary storage. Shared by conformance, run, bench.
 import { readFile } from 'node:fs/promises';
 import { RegistryClient } from '../client/registry-client.js';
-import { startReferenceServer } from '../../reference-server/server.js';
 import type { ContainerSpec } from '../containers/presets.js';
 import type { RunningRegistry } from '../containers/registry-container.js';
 import { containerSpecFrom, type ContainerArgs } from './container-options.js';
@@ -113,6 +112,8 @@ export async function openTarget(s: TargetSettings): Promise<Target> {
       },
     };
   }
+  // Loaded only when it runs: a command with a URL does not pay for the reference registry's modules.
+  const { startReferenceServer } = await import('../../reference-server/server.js');
   const server = await startReferenceServer({ host: '127.0.0.1', port: 0, deleteEnabled: true });
   const client = clientFor(server.url);
   return {

@@ -370,11 +370,14 @@ export class FsStorage implements RegistryStorage {
 
     // Mark and sweep links, one repository at a time.
     const unlinked = new Map<string, Set<string>>(); // dry run: links that would go
+    // Whatever any manifest references keeps its bytes, even where its link was deleted (DELETE blob).
+    const referenced = new Set<string>();
     for (const [name, r] of [...this.repos]) {
       report.repositories++;
       const refs = new Set<string>();
       const seen = new Set<string>();
       await this.markManifests(r, refs, seen);
+      for (const d of refs) referenced.add(d);
       const candidates: string[] = [];
       for (const digest of r.blobs) {
         if (refs.has(digest)) continue;
@@ -402,6 +405,7 @@ export class FsStorage implements RegistryStorage {
 
     // Sweep blob files nothing holds.
     const held = (digest: string) => {
+      if (referenced.has(digest)) return true;
       for (const [name, r] of this.repos) {
         if (r.manifests.has(digest)) return true;
         if (r.blobs.has(digest) && !unlinked.get(name)?.has(digest)) return true;

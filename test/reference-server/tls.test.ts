@@ -12,7 +12,7 @@ import { loadTlsFiles, selfSignedTls } from '../../reference-server/tls.js';
 import { selfSignedCertificate } from '../../reference-server/auth/x509.js';
 import { requirePeers } from '../helpers/peers.js';
 import { buildOciImage, corruptBlobs, layoutTagDigest, tool } from '../helpers/oci-image.js';
-import { throwAwayPodman } from '../helpers/podman.js';
+import { createSandbox, outputTail } from '../../src/real-clients/sandbox.js';
 
 async function tempDir(t: Test): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'regprobe-tls-'));
@@ -146,18 +146,25 @@ t.test('podman pushes to and pulls from the HTTPS registry trusting the CA (--ce
   const tls = await selfSignedTls(join(dir, 'tls'));
   const server = await startReferenceServer({ tls });
   t.teardown(() => server.close());
-  const podman = await throwAwayPodman();
-  t.teardown(() => podman.remove());
-  const image = await buildOciImage(join(podman.dir, 'src'), 'v1', [512 * 1024]);
-  const id = (await podman.run(['pull', '-q', `oci:${image.layout}:v1`])).trim();
+  // podman's configuration, storage and auth all in a throw-away directory (runc, vfs, no systemd).
+  const box = await createSandbox();
+  t.teardown(() => box.remove());
+  const podman = async (args: string[], timeoutMs = 120_000): Promise<string> => {
+    const r = await box.exec('podman', [...box.containersFlags, ...args], { timeoutMs });
+    if (r.code !== 0) throw new Error(`${r.command}: ${outputTail(r)}`);
+    return r.stdout;
+  };
+  // Under the sandbox: its name is lower case, as podman names an image pulled from oci:DIR after DIR.
+  const image = await buildOciImage(join(box.dir, 'work', 'src'), 'v1', [512 * 1024]);
+  const id = (await podman(['pull', '-q', `oci:${image.layout}:v1`])).trim();
   t.match(id, /^[0-9a-f]{64}$/, 'the source image is in podman');
-  const layers = (await podman.run(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).trim();
+  const layers = (await podman(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).trim();
   const ref = `127.0.0.1:${server.port}/tls/podman:v1`;
 
-  await t.rejects(podman.run(['push', id, `docker://${ref}`]), /x509: certificate signed by unknown authority/, 'without the CA podman refuses the registry');
-  await podman.run(['push', '--cert-dir', tls.dir, id, `docker://${ref}`], 180_000);
-  await podman.run(['rmi', '-f', id]);
-  await podman.run(['pull', '-q', '--cert-dir', tls.dir, ref], 180_000);
-  t.equal((await podman.run(['image', 'inspect', '--format', '{{.Id}}', ref])).trim(), id, 'the pulled image has the pushed config (same image id)');
-  t.equal((await podman.run(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref])).trim(), layers, 'and the same layer content (diff ids, checked by podman on pull)');
+  await t.rejects(podman(['push', id, `docker://${ref}`]), /x509: certificate signed by unknown authority/, 'without the CA podman refuses the registry');
+  await podman(['push', '--cert-dir', tls.dir, id, `docker://${ref}`], 180_000);
+  await podman(['rmi', '-f', id]);
+  await podman(['pull', '-q', '--cert-dir', tls.dir, ref], 180_000);
+  t.equal((await podman(['image', 'inspect', '--format', '{{.Id}}', ref])).trim(), id, 'the pulled image has the pushed config (same image id)');
+  t.equal((await podman(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref])).trim(), layers, 'and the same layer content (diff ids, checked by podman on pull)');
 });

@@ -88,7 +88,19 @@ async function pushImage(client: RegistryClient, repo: string, tag: string, img:
   await res.dump();
 }
 
-async function start(t: Test, storageDir: string): Promise<{ server: ReferenceServer; client: RegistryClient; logged: string[] }> {
+/** An 8 MiB tmpfs mounted for this test; undefined (the test skipped, saying why) if it cannot be. */
+async function mountedDir(t: Test): Promise<string | undefined> {
+  const mnt = join(await tempDir(t), 'mnt');
+  await mkdir(mnt);
+  const cannot = await mountTmpfs(t, mnt, '8m');
+  if (!cannot) return mnt;
+  t.skip(`disk-full test not run: ${cannot}`, () => undefined);
+  return undefined;
+}
+
+/** A server whose storage is `mnt/store`, with a client and the error lines it logged. */
+async function start(t: Test, mnt: string): Promise<{ storage: string; server: ReferenceServer; client: RegistryClient; logged: string[] }> {
+  const storageDir = join(mnt, 'store');
   const logged: string[] = [];
   const logger: ServerLogger = { request() {}, info() {}, error: (msg, f) => void logged.push(`${msg} ${String(f?.errno ?? '')}: ${String(f?.error ?? '').split('\n')[0]}`) };
   const server = await startReferenceServer({ storageDir, logger });
@@ -97,20 +109,13 @@ async function start(t: Test, storageDir: string): Promise<{ server: ReferenceSe
     await client.close();
     await server.close();
   });
-  return { server, client, logged };
+  return { storage: storageDir, server, client, logged };
 }
 
 t.test('a full storage filesystem: 507 with a clear body, nothing partial visible, reads work, pushes resume once space is freed', async (t) => {
-  const dir = await tempDir(t);
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  const cannot = await mountTmpfs(t, mnt, '8m');
-  if (cannot) {
-    t.skip(`disk-full test not run: ${cannot}`, () => undefined);
-    return;
-  }
-  const storage = join(mnt, 'store');
-  const { client, logged } = await start(t, storage);
+  const mnt = await mountedDir(t);
+  if (!mnt) return;
+  const { storage, client, logged } = await start(t, mnt);
   const repo = 'full/app';
   const kept = makeImage(256 * 1024);
   await pushImage(client, repo, 'kept', kept);
@@ -179,16 +184,9 @@ t.test('a full storage filesystem: 507 with a clear body, nothing partial visibl
 });
 
 t.test('a read-only storage filesystem (EROFS): 500 with a clear body, reads work, writes resume after remount', async (t) => {
-  const dir = await tempDir(t);
-  const mnt = join(dir, 'mnt');
-  await mkdir(mnt);
-  const cannot = await mountTmpfs(t, mnt, '8m');
-  if (cannot) {
-    t.skip(`disk-full test not run: ${cannot}`, () => undefined);
-    return;
-  }
-  const storage = join(mnt, 'store');
-  const { client, logged } = await start(t, storage);
+  const mnt = await mountedDir(t);
+  if (!mnt) return;
+  const { client, logged } = await start(t, mnt);
   const repo = 'ro/app';
   const kept = makeImage(32 * 1024);
   await pushImage(client, repo, 'kept', kept);

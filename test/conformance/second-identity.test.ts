@@ -8,7 +8,11 @@ import bcrypt from 'bcryptjs';
 import { startReferenceServer } from '../../reference-server/server.js';
 import { createAuthorizer, type AuthorizerOptions } from '../../reference-server/auth/authorizer.js';
 import { parseAccessRules } from '../../reference-server/auth/access-rules.js';
-import type { CaseResult, SecondIdentity } from '../../src/conformance/model.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CaseResult, ConformanceReport, SecondIdentity } from '../../src/conformance/model.js';
+import { runCli } from '../helpers/cli-child.js';
 import { conformanceSettings, type ConformanceArgs } from '../../src/cli/conformance-command.js';
 import { routeOf, startFaultProxy, type Fault } from './fault-proxy.js';
 import { runAuthCases } from './auth-run.js';
@@ -106,4 +110,18 @@ t.test('--second-username/--second-password and REGPROBE_SECOND_USERNAME/PASSWOR
     [{ username: 'bob', password: 'x', secondUsername: 'bob', secondPassword: 'y' }, {}, /is the run's own user/],
   ];
   for (const [args, env, message] of bad) t.throws(() => conformanceSettings({ ...base, ...args }, env), { name: 'CliError', message }, JSON.stringify(args));
+});
+
+t.test('regprobe conformance passes the second identity from REGPROBE_SECOND_* to the cases', async (t) => {
+  const url = await registry(t, { mode: 'token' });
+  const dir = await mkdtemp(join(tmpdir(), 'regprobe-second-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const r = await runCli(['conformance', url, '--only', 'auth.second-identity.*', '--format', 'json', '--report-dir', dir, '--quiet'], {
+    env: { ...process.env, REGPROBE_USERNAME: 'alice', REGPROBE_PASSWORD: 'alice-pw', REGPROBE_SECOND_USERNAME: 'bob', REGPROBE_SECOND_PASSWORD: 'bob-pw' },
+  });
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(await readFile(join(dir, 'conformance.json'), 'utf8')) as ConformanceReport;
+  const results = report.results.filter((x) => x.id.startsWith('auth.second-identity.'));
+  t.same(results.map((x) => `${x.id} ${x.status}`), IDS.map((id) => `${id} pass`));
+  t.notMatch(JSON.stringify(report), /bob-pw/, 'the password is nowhere in the report');
 });

@@ -2,12 +2,11 @@
 // binary, the shared libraries `ldd` names and the config file of the official registry:2 image
 // (deletion off, port 5000), laid out as registry:2 lays them out, brought in with `docker import`.
 // The `distribution` preset must turn it into a registry the suite can fully test, as with registry:2.
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DockerEngine } from './dockerd.js';
 import { findBinary } from './peers.js';
-import { run } from './dockerd.js';
+import { importRootfs, sharedLibraries } from './dockerd.js';
 
 /** The config file of the registry:2 image (distribution's cmd/registry/config-example.yml). */
 const REGISTRY2_CONFIG = `version: 0.1
@@ -31,11 +30,6 @@ health:
 `;
 
 /** The absolute paths of the shared libraries (and loader) a binary needs. */
-async function sharedLibraries(binary: string): Promise<string[]> {
-  const out = await run('ldd', [binary]);
-  return [...out.matchAll(/(\/\S+)/g)].map((m) => m[1]!).filter((p) => p !== binary);
-}
-
 export async function buildDistributionImage(engine: DockerEngine, tag = 'regprobe-test/distribution:2.8'): Promise<string> {
   const binary = findBinary('docker-registry');
   if (!binary) throw new Error('docker-registry is not installed (apt-get install docker-registry)');
@@ -49,16 +43,5 @@ export async function buildDistributionImage(engine: DockerEngine, tag = 'regpro
   }
   writeFileSync(join(root, 'etc/docker/registry/config.yml'), REGISTRY2_CONFIG);
 
-  const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await engine.docker(
-    [
-      'import',
-      '--change', 'ENTRYPOINT ["/bin/registry"]',
-      '--change', 'CMD ["serve", "/etc/docker/registry/config.yml"]',
-      '--change', 'EXPOSE 5000',
-      '-', tag,
-    ],
-    { input: tar.stdout, timeoutMs: 60_000 },
-  );
-  return tag;
+  return importRootfs(engine, root, ['ENTRYPOINT ["/bin/registry"]', 'CMD ["serve", "/etc/docker/registry/config.yml"]', 'EXPOSE 5000'], tag, 60_000);
 }

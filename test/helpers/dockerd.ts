@@ -44,6 +44,19 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
+/** The shared libraries `ldd` names for a binary, by the paths the loader looks for (none for a static one). */
+export async function sharedLibraries(binary: string): Promise<string[]> {
+  const out = await run('ldd', [binary]).catch(() => ''); // "not a dynamic executable": exit 1
+  return [...out.matchAll(/(\/\S+)/g)].map((m) => m[1]!).filter((p) => p !== binary);
+}
+
+/** `docker import` of a root filesystem directory as `tag`, with Dockerfile instructions (`--change`). */
+export async function importRootfs(engine: DockerEngine, root: string, changes: string[], tag: string, timeoutMs = 120_000): Promise<string> {
+  const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await engine.docker(['import', ...changes.flatMap((c) => ['--change', c]), '-', tag], { input: tar.stdout, timeoutMs });
+  return tag;
+}
+
 /** GET /_ping on the engine's socket: true on 200. */
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -4,12 +4,11 @@
 // /etc/passwd with the official image's unprivileged `node` user (uid 1000), and this machine's npm
 // cache with npm set offline (the build stage's `npm ci` then installs from it, never the network).
 // Brought in with `docker import` and tagged as that base.
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DockerEngine } from './dockerd.js';
-import { run } from './dockerd.js';
+import { importRootfs, sharedLibraries } from './dockerd.js';
 
 /** The base image the Dockerfile names (its `ARG NODE_IMAGE=` default). */
 export function dockerfileBase(dockerfile: string): string {
@@ -64,8 +63,7 @@ function isLink(p: string): boolean {
 }
 
 async function withLibraries(binary: string): Promise<string[]> {
-  const out = await run('ldd', [binary]).catch(() => ''); // a script or static binary has none
-  return [binary, ...[...out.matchAll(/(\/\S+)/g)].map((m) => m[1]!)];
+  return [binary, ...(await sharedLibraries(binary))];
 }
 
 async function which(name: string): Promise<string> {
@@ -99,16 +97,5 @@ export async function importNodeBaseImage(engine: DockerEngine, tag: string): Pr
   if (!existsSync(cache) || !statSync(cache).isDirectory()) throw new Error(`no npm cache at ${cache}: run npm ci on this machine first`);
   cpSync(cache, join(root, 'root/.npm/_cacache'), { recursive: true });
 
-  const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await engine.docker(
-    [
-      'import',
-      '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      '--change', 'ENV NPM_CONFIG_OFFLINE=true',
-      '--change', 'CMD ["node"]',
-      '-',
-      tag,
-    ],
-    { input: tar.stdout, timeoutMs: 300_000 },
-  );
+  await importRootfs(engine, root, ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENV NPM_CONFIG_OFFLINE=true', 'CMD ["node"]'], tag, 300_000);
 }

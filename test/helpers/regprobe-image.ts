@@ -2,12 +2,11 @@
 // the libraries `ldd` names, the compiled package (bin/, dist/, package.json) and its runtime
 // dependencies, with `regprobe` as the entrypoint, brought in with `docker import`. A quick stand-in
 // for what the repository's Dockerfile makes (test/deploy/container-image.test.ts builds that for real).
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DockerEngine } from './dockerd.js';
-import { run } from './dockerd.js';
+import { importRootfs, sharedLibraries } from './dockerd.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP = '/opt/regprobe';
@@ -59,18 +58,12 @@ export async function buildRegprobeImage(engine: DockerEngine, tag: string): Pro
   const node = process.execPath;
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   copyFileSync(node, join(root, 'usr/bin/node'));
-  const ldd = await run('ldd', [node]);
-  for (const lib of [...ldd.matchAll(/(\/\S+)/g)].map((m) => m[1]!).filter((p) => p !== node)) {
+  for (const lib of await sharedLibraries(node)) {
     mkdirSync(join(root, dirname(lib)), { recursive: true });
     copyFileSync(lib, join(root, lib));
   }
   for (const p of ['package.json', 'bin', 'dist']) cpSync(join(ROOT, p), join(app, p), { recursive: true, dereference: true });
   for (const dir of runtimePackages()) cpSync(dir, join(app, relative(ROOT, dir)), { recursive: true, dereference: true });
 
-  const tar = spawn('tar', ['-C', root, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await engine.docker(
-    ['import', '--change', `ENTRYPOINT ["/usr/bin/node", "${APP}/bin/regprobe.js"]`, '--change', 'EXPOSE 5000', '--change', 'ENV NO_COLOR=1', '-', tag],
-    { input: tar.stdout, timeoutMs: 120_000 },
-  );
-  return tag;
+  return importRootfs(engine, root, [`ENTRYPOINT ["/usr/bin/node", "${APP}/bin/regprobe.js"]`, 'EXPOSE 5000', 'ENV NO_COLOR=1'], tag);
 }

@@ -86,7 +86,12 @@ export async function startReferenceChild(sandbox?: string): Promise<OwnedServer
     await done;
     clearTimeout(t);
   };
-  url = await start();
+  try {
+    url = await start();
+  } catch (err) {
+    if (!sandbox) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get url() {
       return url;

@@ -51,7 +51,8 @@ t.test('raw exchange: answered, reset, closed, timeout, refused', async (t) => {
   t.equal((await exchange('127.0.0.1', port, plan('/close'), 2000)).kind, 'closed');
   const silent = await exchange('127.0.0.1', port, plan('/silent'), 300);
   t.equal(silent.kind, 'timeout');
-  t.ok(silent.ms >= 300 && silent.ms < 3000, `the timeout is kept (${silent.ms} ms)`);
+  // Not before the limit; the upper bound only shows the wait ended (the peer never answers), generous for busy machines.
+  t.ok(silent.ms >= 300 && silent.ms < 30_000, `the timeout is kept (${silent.ms} ms)`);
   net.close();
   await once(net, 'close');
   t.equal((await exchange('127.0.0.1', port, { parts: [{ bytes: GET, delayMs: 0 }], after: 'wait' }, 1000)).kind, 'refused');

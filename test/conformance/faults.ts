@@ -157,6 +157,19 @@ export const FAULTS: Fault[] = [
     },
   },
   {
+    id: 'tags-link-not-rfc5988',
+    breaks: 'the tags/list Link header is a bare URL, not RFC 5988 (<url>; rel="next")',
+    suites: ['tag-listing'],
+    caughtBy: ['tag-listing.paginate.n', 'tag-listing.paginate.link-walk'],
+    only: ['tag-listing.paginate.n', 'tag-listing.paginate.link-walk'],
+    response: (req, res) => {
+      const m = /^<([^>]*)>/.exec(res.headers.link ?? '');
+      if (!is(req, 'tags', 'GET') || !m) return false;
+      res.headers.link = m[1]!;
+      return true;
+    },
+  },
+  {
     id: 'tags-link-at-end',
     breaks: 'tags/list?n= sends a Link rel="next" on the page that ends the list',
     suites: ['tag-listing'],

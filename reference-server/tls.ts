@@ -73,8 +73,8 @@ export async function selfSignedTls(dir: string, opts: { hosts?: string[]; now?:
     cert: join(dir, 'private', 'server.crt'),
     key: join(dir, 'private', 'server.key'),
   };
-  const kind = await stat(dir).then((st) => (st.isDirectory() ? 'dir' : 'other'), () => 'absent');
-  if (kind === 'other') throw new TlsConfigError(`--tls-self-signed ${dir}: not a directory`);
+  const notDir = await stat(dir).then((st) => !st.isDirectory(), () => false);
+  if (notDir) throw new TlsConfigError(`--tls-self-signed ${dir}: not a directory`);
   const caCertPem = await readIfPresent(files.caCert);
   const caKeyPem = await readIfPresent(files.caKey);
   if ((caCertPem === undefined) !== (caKeyPem === undefined)) {
@@ -82,14 +82,14 @@ export async function selfSignedTls(dir: string, opts: { hosts?: string[]; now?:
     throw new TlsConfigError(`--tls-self-signed ${dir}: ${has} is there but ${lacks} is not (not a directory this made; use an empty or new one)`);
   }
 
-  let ca: { cert: X509Certificate; pem: string; privateKey: KeyObject; publicKey: KeyObject };
+  let ca: { cert: X509Certificate; privateKey: KeyObject; publicKey: KeyObject };
   let state: SelfSignedTls['state'];
   if (caCertPem !== undefined && caKeyPem !== undefined) {
     const cert = parseCertificate(caCertPem, files.caCert);
     const privateKey = parseKey(caKeyPem, files.caKey);
     if (!cert.ca || !cert.checkPrivateKey(privateKey)) throw new TlsConfigError(`--tls-self-signed ${dir}: ${files.caCert} is not a CA certificate of ${files.caKey}`);
     checkValidity(cert, files.caCert, now);
-    ca = { cert, pem: caCertPem, privateKey, publicKey: createPublicKey(privateKey) };
+    ca = { cert, privateKey, publicKey: createPublicKey(privateKey) };
     state = 'reused';
   } else {
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -99,7 +99,7 @@ export async function selfSignedTls(dir: string, opts: { hosts?: string[]; now?:
     await mkdir(join(dir, 'private'), { recursive: true, mode: 0o700 });
     await writeAtomic(files.caKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
     await writeAtomic(files.caCert, pem, 0o644);
-    ca = { cert: new X509Certificate(pem), pem, ...pair };
+    ca = { cert: new X509Certificate(pem), ...pair };
     state = 'created';
   }
 

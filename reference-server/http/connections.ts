@@ -19,17 +19,12 @@ export interface ConnectionGuardOptions {
   logger: ServerLogger;
 }
 
-export interface ConnectionGuard {
-  /** Connections open now, and those closed to make room or refused since the start. */
-  stats(): { open: number; evicted: number; refused: number };
-}
-
 interface Tracked {
   /** Requests being answered on it; 0 = idle (keep-alive, still sending headers, or TLS handshake). */
   busy: number;
 }
 
-export function guardConnections(server: Server, o: ConnectionGuardOptions): ConnectionGuard {
+export function guardConnections(server: Server, o: ConnectionGuardOptions): void {
   // No whole-request deadline: a multi-GiB upload may take long; only idleness ends it. A request
   // without a body is whole when its headers are, so headersTimeout bounds it.
   server.requestTimeout = 0;
@@ -40,9 +35,10 @@ export function guardConnections(server: Server, o: ConnectionGuardOptions): Con
 
   // Insertion order = order in which connections last became idle: the first idle one is the oldest.
   const open = new Map<Socket, Tracked>();
-  let evicted = 0;
-  let refused = 0;
   const rawOf = (s: Socket): Socket => (s as Socket & { _parent?: Socket })._parent ?? s;
+  const isTls = typeof (server as Server & { addContext?: unknown }).addContext === 'function';
+  const handshakes = new WeakMap<Socket, NodeJS.Timeout>();
+  if (isTls) server.on('secureConnection', (s: Socket) => clearTimeout(handshakes.get(rawOf(s))));
 
   server.on('connection', (socket: Socket) => {
     if (open.size >= o.maxConnections) {
@@ -54,18 +50,23 @@ export function guardConnections(server: Server, o: ConnectionGuardOptions): Con
         }
       }
       if (victim) {
-        evicted++;
         open.delete(victim);
         victim.destroy();
       } else {
         // Every slot is answering a request: this one has to wait for a retry.
-        refused++;
         socket.destroy();
         return;
       }
     }
     open.set(socket, { busy: 0 });
     socket.once('close', () => open.delete(socket));
+    // Over TLS, Node's HTTP deadlines start after the handshake (whose own limit is 120 s): the
+    // handshake gets the headers deadline too.
+    if (isTls) {
+      const timer = setTimeout(() => socket.destroy(), o.headersTimeoutMs);
+      handshakes.set(socket, timer);
+      socket.once('close', () => clearTimeout(timer));
+    }
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -103,8 +104,6 @@ export function guardConnections(server: Server, o: ConnectionGuardOptions): Con
       socket.destroy();
     }
   });
-
-  return { stats: () => ({ open: open.size, evicted, refused }) };
 }
 
 const answered = new WeakSet<Socket>();

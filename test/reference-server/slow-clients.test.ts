@@ -2,9 +2,13 @@
 // headers, cannot keep a normal client out, and are closed; an upload whose body is in progress is
 // never closed for being slow, only for being idle.
 import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { digestOf } from '../../src/oci/digest.js';
-import { parseRawResponse, startRegistry } from './harness.js';
+import { startReferenceServer } from '../../reference-server/server.js';
+import { selfSignedTls } from '../../reference-server/tls.js';
+import { parseRawResponse, startRegistry, tempDir } from './harness.js';
 
 const HOSTILE = 1_000;
 /** A safety bound for the whole flood (the test waits for events; this only stops a hang). */
@@ -141,4 +145,26 @@ t.test('an upload whose body is in progress survives the flood and the headers d
   idle.write(`PATCH ${s2.header('location')} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`);
   await idleClosed;
   t.pass('an idle upload is closed');
+});
+
+t.test('over TLS, connections that never finish the handshake hold no slot for long: the headers deadline applies', async (t) => {
+  const made = await selfSignedTls(await tempDir(t));
+  const server = await startReferenceServer({ tls: { cert: made.cert, key: made.key }, maxConnections: 20, headersTimeoutMs: 1_500 });
+  t.teardown(() => server.close());
+  const caPem = await readFile(made.caFile, 'utf8');
+  // TCP connections that never send a ClientHello (the odd ones send plain HTTP: refused at once).
+  const f = flood(server.port, 100);
+  t.teardown(() => f.stop());
+  await f.allConnected;
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port: server.port, path: '/v2/', ca: caPem, servername: 'localhost', timeout: 30_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.end();
+  });
+  t.equal(status, 200, 'a TLS client gets in while 100 unfinished handshakes are held (limit 20)');
+  t.equal(await f.allClosed, 'closed by the server', 'every unfinished handshake was closed by the server');
 });

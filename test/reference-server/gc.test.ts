@@ -3,7 +3,7 @@
 // while the other still pulls byte-identical; a dry run removes nothing; gc refuses a store a server
 // holds; idle upload sessions expire; gc running during concurrent pushes loses no acknowledged write.
 import t from 'tap';
-import { readdir, stat, utimes } from 'node:fs/promises';
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryClient } from '../../src/client/registry-client.js';
 import { fetchManifestVerified, putManifest, readBlob, startUpload, uploadBlobPostPut, OperationError } from '../../src/client/operations.js';
@@ -12,6 +12,7 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { startReferenceServer, type GcReport } from '../../reference-server/server.js';
 import { BlobGoneError, FsStorage } from '../../reference-server/storage/index.js';
 import type { ServerLogger } from '../../reference-server/logger.js';
+import { runGc } from '../../src/cli/gc-command.js';
 import { runCli } from '../helpers/cli-child.js';
 import { PushLedger, pushLoad } from '../helpers/push-ledger.js';
 import { verify } from '../helpers/push-verify.js';
@@ -267,8 +268,10 @@ t.test('online gc running during concurrent pushes loses no acknowledged write',
     loops: 4,
     repos: ['gc/a', 'gc/b', 'gc/c/deep'],
     tags: ['t0', 't1', 'latest'],
+    // Bounded by count, not by time: a busy machine (160 tries, 61 manifests, took 53 s under a CPU
+    // hog) must not end the load before 20 manifests went through. The deadline only stops a hang.
     maxOpsPerLoop: 40,
-    deadline: Date.now() + 60_000,
+    deadline: Date.now() + 240_000,
     stopped: () => false,
     shared: blobOf(uniqueBytes(24 * 1024)),
   });
@@ -347,4 +350,24 @@ t.test('gc keeps the bytes of a layer a manifest references even after its link 
   // Pushing the layer again makes the image whole again without re-sending bytes to a new file.
   await uploadBlobPostPut(client, 'gc/unlinked', layer.bytes);
   t.same(await pullsIntact(client, 'gc/unlinked', 'v1', img), [], 'the image pulls intact after the layer is pushed again');
+});
+
+t.test('a dry run leaves even what start-up repair would remove (temp files, expired sessions)', async (t) => {
+  const dir = await tempDir(t);
+  const root = join(dir, 'store');
+  const s = await FsStorage.open({ root });
+  const session = await s.createUpload('gc/dry', 'sha256');
+  await s.close();
+  await writeFile(join(root, 'tmp', 'left-by-a-crash.tmp'), 'x');
+  const old = new Date(Date.now() - 3 * 86_400_000);
+  await utimes(join(root, 'uploads', session.id, 'data'), old, old);
+  const before = await files(root);
+  const report = await runGc({ storage: root, 'dry-run': true, grace: 0, 'upload-ttl': 86_400_000 });
+  t.equal(report.dryRun, true);
+  t.equal(report.uploadsExpired, 1, 'the expired session is counted');
+  t.same(await files(root), before, 'and nothing is removed');
+  const real = await runGc({ storage: root, 'dry-run': false, grace: 0, 'upload-ttl': 86_400_000 });
+  t.equal(real.uploadsExpired, 1, 'the real run removes it');
+  t.same(await readdir(join(root, 'uploads')), []);
+  t.same(await readdir(join(root, 'tmp')), [], 'and the temp file');
 });

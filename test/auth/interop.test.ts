@@ -9,14 +9,11 @@ import bcrypt from 'bcryptjs';
 import { startReferenceServer } from '../../reference-server/server.js';
 import { createAuthorizer, type AuthorizerOptions } from '../../reference-server/auth/authorizer.js';
 import { startDistribution } from '../../src/peers/distribution.js';
-import { RegistryClient } from '../../src/client/registry-client.js';
-import { AuthEngine } from '../../src/auth/auth-engine.js';
-import { runConformance } from '../../src/conformance/runner.js';
-import { makeAuthSuite } from '../../suites/auth.js';
+import { runAuthCases } from '../conformance/auth-run.js';
 import { requirePeers } from '../helpers/peers.js';
 import { buildOciImage, corruptBlobs, layoutTagDigest, tool, type OciImage } from '../helpers/oci-image.js';
 
-const PASSWORD = 'alice-pw';
+const PASSWORD = 'alice-pw'; // runAuthCases runs as alice with this password
 const USERS = new Map([['alice', bcrypt.hashSync(PASSWORD, 5)]]);
 
 async function tempDir(t: Test): Promise<string> {
@@ -87,31 +84,12 @@ t.test('docker-registry (distribution 2.8) trusting our token service: skopeo, a
       const image = await buildOciImage(join(dir, 'src'), 'v1', [0, 200_000]);
       await roundTrip(t, dir, new URL(peer.url).host, image, `interop/${algorithm.toLowerCase()}`);
 
-      // The auth suite against the third-party registry, through the client's auth engine.
-      const engine = new AuthEngine({ credential: { username: 'alice', password: PASSWORD, source: 'test' } });
-      const client = new RegistryClient({ baseUrl: peer.url, auth: engine, timeoutMs: 15_000 });
-      t.teardown(async () => {
-        await client.close();
-        await engine.close();
-      });
-      const report = await runConformance({
-        client,
-        suites: [makeAuthSuite()],
-        target: { url: peer.url, reference: false },
-        hasCredentials: true,
-        spec: 'draft',
-        readOnly: false,
-        namespace: 'auth-interop',
-        only: [],
-        skip: [],
-        keep: false,
-        caseTimeoutMs: 20_000,
-        toolVersion: 'test',
-      });
-      const bad = report.results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.id}: ${r.message ?? ''}`);
+      // The auth suite against the third-party registry, as alice through the client's auth engine.
+      const results = Object.values(await runAuthCases(t, peer.url, [], { namespace: 'auth-interop' }));
+      const bad = results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.id}: ${r.message ?? ''}`);
       // The second-identity cases skip without --second-username (test/conformance/second-identity.test.ts runs them).
       t.same(bad.filter((b) => !/^skip auth\.second-identity\./.test(b)), [], 'every auth case passes against distribution 2.8');
-      t.equal(report.results.length, 18);
+      t.equal(results.length, 18);
     });
   }
 });

@@ -9,7 +9,7 @@ import { makeAuthSuite } from '../../suites/auth.js';
 
 export async function runAuthCases(t: Test, url: string, only: string[], extra: Partial<RunOptions> = {}): Promise<Record<string, CaseResult>> {
   const engine = new AuthEngine({ credential: { username: 'alice', password: 'alice-pw', source: 'test' } });
-  const client = new RegistryClient({ baseUrl: url, auth: engine, timeoutMs: 10_000 });
+  const client = new RegistryClient({ baseUrl: url, auth: engine, timeoutMs: 15_000 });
   t.teardown(async () => {
     await client.close();
     await engine.close();

@@ -154,7 +154,8 @@ function rawAnswer(status: number, reason: string, message: string, headers: Rec
  * connection closes when the client closes its side, or at either bound.
  */
 function lingerRaw(socket: Socket): void {
-  let seen = socket.bytesRead;
+  if (socket.destroyed) return;
+  const seen = socket.bytesRead;
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   const poll = setInterval(() => {
     // The parser may own the socket's reads (no 'data' events): bytesRead still counts them.
@@ -164,7 +165,6 @@ function lingerRaw(socket: Socket): void {
     clearTimeout(timer);
     clearInterval(poll);
   };
-  seen = socket.bytesRead;
   socket.once('close', done);
   socket.once('end', () => socket.destroy());
   socket.on('data', () => undefined);

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaseResult, ConformanceReport, SecondIdentity } from '../../src/conformance/model.js';
 import { runCli } from '../helpers/cli-child.js';
+import { requirePeers } from '../helpers/peers.js';
+import { startDistribution } from '../../src/peers/distribution.js';
 import { conformanceSettings, type ConformanceArgs } from '../../src/cli/conformance-command.js';
 import { routeOf, startFaultProxy, type Fault } from './fault-proxy.js';
 import { runAuthCases } from './auth-run.js';
@@ -124,4 +126,23 @@ t.test('regprobe conformance passes the second identity from REGPROBE_SECOND_* t
   const results = report.results.filter((x) => x.id.startsWith('auth.second-identity.'));
   t.same(results.map((x) => `${x.id} ${x.status}`), IDS.map((id) => `${id} pass`));
   t.notMatch(JSON.stringify(report), /bob-pw/, 'the password is nowhere in the report');
+});
+
+t.test('distribution 2.8 (Debian docker-registry) trusting the reference token service refuses the second identity', async (t) => {
+  if (!requirePeers(t, 'docker-registry')) return;
+  const dir = await mkdtemp(join(tmpdir(), 'regprobe-second-peer-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const authz = await createAuthorizer({ mode: 'token', users: USERS, rules: parseAccessRules(RULES), keyDir: join(dir, 'keys'), extraServices: ['peer-registry'] });
+  const server = await startReferenceServer({ authorizer: authz });
+  t.teardown(async () => {
+    await server.close();
+    await authz.close();
+  });
+  const peer = await startDistribution({
+    auth: { mode: 'token', realm: `${server.url}/token`, service: 'peer-registry', issuer: authz.issuer!, rootCertBundle: authz.signingKey!.certFile! },
+  });
+  t.teardown(() => peer.stop());
+  const r = await run(t, peer.url, BOB);
+  for (const id of IDS) t.equal(r[id]?.status, 'pass', `${id}: ${r[id]?.message ?? ''}`);
+  t.comment(IDS.map((id) => `${id}: ${JSON.stringify(r[id]?.observations ?? {})}`).join('\n'));
 });

@@ -60,7 +60,12 @@ t.test('the Dockerfile builds an image that serves a registry and tests one', as
 
   t0 = Date.now();
   // The classic builder: the engine is docker.io 20.10 and there is no buildx here.
-  await run(findBinary('docker')!, ['build', '-q', '-t', IMAGE, ROOT], { env: { ...process.env, ...engine.env, DOCKER_BUILDKIT: '0' }, timeoutMs: 780_000 });
+  await run(findBinary('docker')!, ['build', '-q', '-t', IMAGE, ROOT], { env: { ...process.env, ...engine.env, DOCKER_BUILDKIT: '0' }, timeoutMs: 780_000 }).catch((err: Error) => {
+    // The base's npm is offline: a package of package-lock.json missing from this machine's cache.
+    const missing = /ENOTCACHED[\s\S]*?request to \S+\/([^\s/]+) failed/.exec(err.message)?.[1];
+    if (missing) throw new Error(`this machine's npm cache lacks ${missing} (and maybe more) from package-lock.json: run npm ci once with the registry reachable`);
+    throw err;
+  });
   const buildSeconds = (Date.now() - t0) / 1000;
   t.comment(`docker build: ${buildSeconds.toFixed(1)} s`);
 

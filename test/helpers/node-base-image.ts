@@ -2,7 +2,8 @@
 // machine because no image can be pulled here: its node and npm, a shell and the coreutils a
 // Dockerfile's RUN steps and the Kubernetes merge Job use, each with the libraries `ldd` names, an
 // /etc/passwd with the official image's unprivileged `node` user (uid 1000), and this machine's npm
-// cache with npm set offline (the build stage's `npm ci` then installs from it, never the network).
+// cache with npm set offline (the build stage's `npm ci` then installs from it, never the network;
+// `npm ci` on this machine, as .ci/run does first, fills that cache with every package of the lock).
 // Brought in with `docker import` and tagged as that base.
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';

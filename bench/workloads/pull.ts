@@ -2,6 +2,7 @@
 // range reads, and a pull storm (many fresh clients pulling one image at once).
 import type { RegistryClient } from '../../src/client/registry-client.js';
 import { fetchManifestVerified, headManifest, readBlob, type BlobSource } from '../../src/client/operations.js';
+import { blobGetOp } from '../../src/client/load-reads.js';
 import { uniqueBytes } from '../../src/conformance/fixtures.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { bool, num, type OpProbe, type WorkloadDefinition } from '../workload.js';
@@ -30,9 +31,10 @@ const blobGet: WorkloadDefinition = {
       await seedBlob(env, repo, src);
       digest = src.digest;
     }
+    const read = blobGetOp(env.client, repo, digest, verify);
     return {
       run: async (_in, probe) => {
-        const r = await readBlob(env.client, repo, digest, { verify });
+        const r = await read();
         probe.ttfbMs = r.ttfbMs;
         probe.bytes = r.bytes;
       },

@@ -4,6 +4,14 @@
 import { Agent, type Dispatcher } from 'undici';
 import { keepFreedHeapMemory } from '../runtime/allocator.js';
 
+/** The TLS settings and pacer of each load dispatcher: the lean load path (lean-http.ts) uses the same. */
+const loadSettings = new WeakMap<Dispatcher, { insecure: boolean; ca?: string | Buffer; pacer?: RequestPacer }>();
+
+/** The settings of a dispatcher made by createLoadDispatcher; undefined for any other dispatcher. */
+export function loadDispatcherSettings(d: Dispatcher): { insecure: boolean; ca?: string | Buffer; pacer?: RequestPacer } | undefined {
+  return loadSettings.get(d);
+}
+
 export interface LoadDispatcherOptions {
   insecure?: boolean;
   ca?: string | Buffer;
@@ -47,7 +55,12 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
   // and no real client (Go's net/http, containerd) does that. The load pool keeps HEADs alive.
   const keepHeadsAlive: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
     dispatch(options.method === 'HEAD' && options.reset === undefined ? { ...options, reset: false } : options, handler);
-  if (opts.maxRps === undefined && !opts.pacer) return agent.compose(keepHeadsAlive);
+  const settings = { insecure: opts.insecure ?? false, ...(opts.ca ? { ca: opts.ca } : {}) };
+  if (opts.maxRps === undefined && !opts.pacer) {
+    const d = agent.compose(keepHeadsAlive);
+    loadSettings.set(d, settings);
+    return d;
+  }
   const pacer = opts.pacer ?? new RequestPacer(opts.maxRps!);
   const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
     const wait = pacer.reserve();
@@ -55,5 +68,7 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
     setTimeout(() => dispatch(options, handler), wait);
     return true;
   };
-  return agent.compose(keepHeadsAlive, paced);
+  const d = agent.compose(keepHeadsAlive, paced);
+  loadSettings.set(d, { ...settings, pacer });
+  return d;
 }

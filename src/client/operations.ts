@@ -10,7 +10,7 @@ export class OperationError extends Error {
   readonly status: number;
   readonly requestLine: string;
   readonly bodyStart: string;
-  constructor(what: string, res: RegistryResponse, bodyStart: string) {
+  constructor(what: string, res: Pick<RegistryResponse, 'status' | 'requestLine'>, bodyStart: string) {
     super(`${what}: ${res.requestLine} answered ${res.status}${bodyStart ? `: ${bodyStart.slice(0, 200)}` : ''}`);
     this.name = 'OperationError';
     this.status = res.status;

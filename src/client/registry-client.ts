@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { toTransportError, TransportError } from './errors.js';
 import { scopesFor } from './scopes.js';
 import type { AuthProvider } from './auth-provider.js';
+import { LeanHttp } from './lean-http.js';
+import { loadDispatcherSettings } from './load-dispatcher.js';
 
 export type RequestBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
 export type Query = Record<string, string | number | undefined>;
@@ -127,6 +129,7 @@ export class RegistryClient {
   readonly options: ClientOptions;
   private dispatcher: Dispatcher;
   private ownsDispatcher: boolean;
+  private lean: LeanHttp | null | undefined;
 
   constructor(options: ClientOptions, dispatcher?: Dispatcher) {
     this.options = options;
@@ -157,6 +160,31 @@ export class RegistryClient {
     const url = /^https?:\/\//i.test(pathOrUrl) ? new URL(pathOrUrl) : pathOrUrl.startsWith('/') && this.baseUrl.pathname === '/' ? new URL(pathOrUrl, this.baseUrl) : new URL(rel, this.baseUrl);
     if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.append(k, String(v));
     return url;
+  }
+
+  /**
+   * The lean load path (lean-http.ts) for the read workloads' fixed request shapes, when this client
+   * can use it: a load generator's client (its dispatcher from createLoadDispatcher, whose TLS
+   * settings and --max-rps pacer it shares) with no exchange hook (tracing, logs). It sends no
+   * credentials: load-reads.ts goes back to request() when the registry answers 401. Otherwise
+   * undefined, and callers use request().
+   */
+  leanHttp(): LeanHttp | undefined {
+    if (this.lean === undefined) {
+      const load = loadDispatcherSettings(this.dispatcher);
+      this.lean =
+        load && !this.options.onExchange
+          ? new LeanHttp({
+              origin: new URL(this.baseUrl.origin),
+              insecure: load.insecure || this.options.insecure === true,
+              ...(load.ca ?? this.options.ca ? { ca: load.ca ?? this.options.ca! } : {}),
+              timeoutMs: this.options.timeoutMs ?? 30_000,
+              userAgent: this.options.userAgent ?? 'regprobe',
+              ...(load.pacer ? { pacer: load.pacer } : {}),
+            })
+          : null;
+    }
+    return this.lean ?? undefined;
   }
 
   async request(opts: RequestOptions): Promise<RegistryResponse> {
@@ -227,6 +255,7 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
+    this.lean?.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }

@@ -1,0 +1,165 @@
+// The read workloads' operations, built once per workload and run many times: on the lean load
+// path (lean-http.ts) when the client has it, else through RegistryClient (any dispatcher,
+// tracing). The lean path sends no credentials: the first 401 it gets switches that operation to
+// RegistryClient for good (its auth engine answers challenges and keeps tokens fresh), so only
+// registries that serve reads anonymously get the lean path. Both paths check the same things and
+// throw the same errors (OperationError for an unexpected status, DigestMismatchError,
+// TransportError), so reports classify them alike.
+import { hash } from 'node:crypto';
+import type { RegistryClient } from './registry-client.js';
+import type { LeanHttp, LeanResponse, PreparedRequest } from './lean-http.js';
+import { ACCEPT_MANIFESTS, DigestMismatchError, fetchManifestVerified, headManifest, listTagsPage, nextLink, OperationError, ping, readBlob } from './operations.js';
+import { streamDigester } from '../oci/digest-pool.js';
+
+export interface ReadResult {
+  /** Body bytes received. */
+  bytes: number;
+  ttfbMs: number;
+}
+
+function prepared(client: RegistryClient, lean: LeanHttp, method: 'GET' | 'HEAD', path: string, headers?: Record<string, string>, query?: Record<string, string | number | undefined>): PreparedRequest {
+  // resolve() keeps a base URL's path prefix, as request() does.
+  const u = client.resolve(path, query);
+  return lean.prepare(method, u.pathname + u.search, headers);
+}
+
+/** A 401 on the lean path: the operation goes through RegistryClient and its auth from now on. */
+class NeedsAuth extends Error {}
+
+/** The lean operation until the registry asks for credentials, then the RegistryClient one. */
+function leanUntilAuth<R>(client: RegistryClient, lean: () => Promise<R>, full: () => Promise<R>): () => Promise<R> {
+  if (!client.auth) return lean;
+  let useLean = true;
+  return async () => {
+    if (!useLean) return full();
+    try {
+      return await lean();
+    } catch (err) {
+      if (!(err instanceof NeedsAuth)) throw err;
+      useLean = false;
+      return full();
+    }
+  };
+}
+
+function expectStatus(client: RegistryClient, req: PreparedRequest, res: LeanResponse, ok: number, what: string): void {
+  if (res.status === ok) return;
+  if (res.status === 401 && client.auth) throw new NeedsAuth();
+  throw new OperationError(what, { status: res.status, requestLine: `${req.method} ${req.target}` }, res.body ? res.body.toString('utf8', 0, Math.min(res.body.length, 64 * 1024)) : '');
+}
+
+function sha(alg: string, data: Buffer): string {
+  return `${alg}:${hash(alg, data, 'hex')}`;
+}
+
+/** GET a manifest, its bytes checked against the digest asked for or announced (fetchManifestVerified). */
+export function manifestGetOp(client: RegistryClient, repo: string, reference: string): () => Promise<ReadResult> {
+  const lean = client.leanHttp();
+  const full = async (): Promise<ReadResult> => {
+    const m = await fetchManifestVerified(client, repo, reference);
+    return { bytes: m.bytes.length, ttfbMs: m.ttfbMs };
+  };
+  if (!lean) return full;
+  const req = prepared(client, lean, 'GET', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
+  const byDigest = reference.includes(':');
+  return leanUntilAuth(client, async () => {
+    const res = await lean.send(req);
+    expectStatus(client, req, res, 200, 'manifest GET');
+    const body = res.body!;
+    const expected = byDigest ? reference : res.headers['docker-content-digest'];
+    const alg = expected?.startsWith('sha512:') ? 'sha512' : 'sha256';
+    const actual = sha(alg, body);
+    if (expected && expected !== actual) throw new DigestMismatchError(`GET ${req.target}`, expected, actual);
+    return { bytes: body.length, ttfbMs: res.ttfbMs };
+  }, full);
+}
+
+/** HEAD a manifest; a Docker-Content-Digest other than `digest` is a mismatch. */
+export function manifestHeadOp(client: RegistryClient, repo: string, reference: string, digest: string): () => Promise<ReadResult> {
+  const lean = client.leanHttp();
+  const line = `HEAD /v2/${repo}/manifests/${reference}`;
+  const full = async (): Promise<ReadResult> => {
+    const h = await headManifest(client, repo, reference);
+    if (h.digest && h.digest !== digest) throw new DigestMismatchError(line, digest, h.digest);
+    return { bytes: 0, ttfbMs: h.ttfbMs };
+  };
+  if (!lean) return full;
+  const req = prepared(client, lean, 'HEAD', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
+  return leanUntilAuth(client, async () => {
+    const res = await lean.send(req);
+    expectStatus(client, req, res, 200, 'manifest HEAD');
+    const got = res.headers['docker-content-digest'];
+    if (got && got !== digest) throw new DigestMismatchError(line, digest, got);
+    return { bytes: 0, ttfbMs: res.ttfbMs };
+  }, full);
+}
+
+/** The first page of a tag list (?n= when n > 0), parsed as JSON; `next` is its Link. */
+export function tagsPageOp(client: RegistryClient, repo: string, n: number): () => Promise<ReadResult & { next: string | undefined }> {
+  const lean = client.leanHttp();
+  const query = n > 0 ? { n } : {};
+  const full = async (): Promise<ReadResult & { next: string | undefined }> => {
+    const p = await listTagsPage(client, repo, query);
+    return { bytes: p.bytes, ttfbMs: p.ttfbMs, next: p.next };
+  };
+  if (!lean) return full;
+  const req = prepared(client, lean, 'GET', `/v2/${repo}/tags/list`, undefined, query);
+  return leanUntilAuth(client, async () => {
+    const res = await lean.send(req);
+    expectStatus(client, req, res, 200, 'tag list');
+    const body = res.body!;
+    // Parsed as listTagsPage does: an answer that is not JSON fails the operation.
+    JSON.parse(body.toString('utf8'));
+    return { bytes: body.length, ttfbMs: res.ttfbMs, next: nextLink(res.headers.link) };
+  }, full);
+}
+
+/** GET /v2/ (200 expected). */
+export function pingOp(client: RegistryClient): () => Promise<ReadResult> {
+  const lean = client.leanHttp();
+  const full = async (): Promise<ReadResult> => ({ bytes: 0, ttfbMs: (await ping(client)).ttfbMs });
+  if (!lean) return full;
+  const req = prepared(client, lean, 'GET', '/v2/');
+  return leanUntilAuth(client, async () => {
+    const res = await lean.send(req);
+    expectStatus(client, req, res, 200, 'ping');
+    return { bytes: 0, ttfbMs: res.ttfbMs };
+  }, full);
+}
+
+const discard = (): void => {};
+
+/** GET a whole blob, streamed; hashed on the way and compared with its digest when `verify` (readBlob). */
+export function blobGetOp(client: RegistryClient, repo: string, digest: string, verify: boolean): () => Promise<ReadResult> {
+  const lean = client.leanHttp();
+  const full = async (): Promise<ReadResult> => {
+    const r = await readBlob(client, repo, digest, { verify });
+    return { bytes: r.bytes, ttfbMs: r.ttfbMs };
+  };
+  if (!lean) return full;
+  const req = prepared(client, lean, 'GET', `/v2/${repo}/blobs/${digest}`);
+  const alg = digest.slice(0, digest.indexOf(':'));
+  const hashed = verify && (alg === 'sha256' || alg === 'sha512');
+  return leanUntilAuth(client, async () => {
+    let hasher: ReturnType<typeof streamDigester> | undefined;
+    const res = await lean.send(
+      req,
+      hashed
+        ? (head) => {
+            const h = streamDigester(alg, Number(head.headers['content-length']));
+            hasher = h;
+            return (chunk) => h.update(chunk);
+          }
+        : () => discard,
+    ).catch((err: unknown) => {
+      hasher?.abort();
+      throw err;
+    });
+    expectStatus(client, req, res, 200, 'blob GET');
+    if (hasher) {
+      const got = await hasher.digest();
+      if (got !== digest) throw new DigestMismatchError(`GET ${req.target}`, digest, got);
+    }
+    return { bytes: res.size, ttfbMs: res.ttfbMs };
+  }, full);
+}

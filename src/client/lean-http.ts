@@ -37,24 +37,51 @@ export interface PreparedRequest {
   readonly bytes: Buffer;
 }
 
-export interface LeanResponse {
-  status: number;
-  /** Lower-cased names; repeated headers joined with ", ". */
-  headers: Record<string, string>;
-  /** Time from the request's write to its complete response head, ms. */
-  ttfbMs: number;
+/** A response: status, head and body; header values are looked up when asked for (most never are). */
+export class LeanResponse {
   /** Body bytes received. */
-  size: number;
+  size = 0;
   /** The body, when it was collected (no sink, or a status the sink was not for). */
-  body: Buffer | undefined;
+  body: Buffer | undefined = undefined;
+  private lower: string | undefined;
+
+  constructor(
+    readonly status: number,
+    /** The response head as received (status line and header lines, no final CRLF). */
+    readonly head: string,
+    /** Time from the request's write to its complete response head, ms. */
+    readonly ttfbMs: number,
+  ) {}
+
+  /** A header's value (name in lower case); repeated headers joined with ", ". */
+  header(name: string): string | undefined {
+    const lower = (this.lower ??= this.head.toLowerCase());
+    const key = `\r\n${name}:`;
+    let out: string | undefined;
+    // Lower-casing keeps every offset (the head is latin1), so values come from the original text.
+    for (let at = lower.indexOf(key); at >= 0; at = lower.indexOf(key, at + key.length)) {
+      const start = at + key.length;
+      const end = lower.indexOf('\r\n', start);
+      const value = this.head.slice(start, end < 0 ? undefined : end).trim();
+      out = out === undefined ? value : `${out}, ${value}`;
+    }
+    return out;
+  }
 }
 
-/** Receives the body of a 2xx answer chunk by chunk; a returned promise pauses reading until it settles. */
+/**
+ * Receives the body of a 2xx answer chunk by chunk; a returned promise pauses reading until it
+ * settles. A chunk is valid only during the call (plain-TCP reads reuse one buffer): copy to keep it.
+ */
 export type BodySink = (chunk: Buffer) => void | Promise<void>;
 /** Called with a 2xx answer's head (its Content-Length known): the sink for its body. */
 export type SinkFactory = (res: LeanResponse) => BodySink;
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+/** Bytes per socket read on plain TCP (one buffer per pool, reused: see BodySink). */
+const READ_BUFFER_BYTES = 256 * 1024;
+/** How often busy connections are checked for silence (the timeout's resolution), ms. */
+const TIMEOUT_TICK_MS = 250;
 /** Bodies collected for a caller: larger ones fail (a manifest or tag list is far smaller). */
 const COLLECT_LIMIT = 64 * 1024 * 1024;
 /** Of a failed request's body, only this much is kept (for the error message). */
@@ -96,30 +123,51 @@ class Connection {
   private chunkLeft = -1;
   private line = '';
   private dead = false;
+  /** Chunks handed to onData live in the shared read buffer: what is kept must be copied. */
+  private readonly transient: boolean;
+  /** Data arrived since the last timeout tick; ticks of silence while busy. */
+  active = false;
+  silentTicks = 0;
 
   constructor(
     private readonly pool: LeanHttp,
     opts: LeanHttpOptions,
+    readBuffer: Buffer,
   ) {
     const port = Number(opts.origin.port || (opts.origin.protocol === 'https:' ? 443 : 80));
     const host = opts.origin.hostname.replace(/^\[|\]$/g, '');
+    this.transient = opts.origin.protocol !== 'https:';
+    // Plain TCP reads straight into a reused buffer (net's `onread`): no Buffer and no stream
+    // event per read. TLS reads through the stream ('data' events).
     this.socket =
       opts.origin.protocol === 'https:'
         ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: !opts.insecure, ...(opts.ca ? { ca: opts.ca } : {}), ALPNProtocols: ['http/1.1'] })
-        : netConnect({ host, port });
+        : netConnect({ host, port, onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => (this.onData((buf as Buffer).subarray(0, n)), true) } });
     this.socket.setNoDelay(true);
-    this.socket.setTimeout(opts.timeoutMs);
-    this.socket.on('data', (d: Buffer) => this.onData(d));
+    if (!this.transient) this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => this.fail(undefined));
-    this.socket.on('timeout', () => this.fail(new TransportError('TIMEOUT', this.ex?.req.method ?? 'GET', this.ex?.req.url ?? '', `no data for ${opts.timeoutMs} ms`)));
+  }
+
+  /** Called by the pool every tick while this connection is busy. */
+  tick(timeoutMs: number): void {
+    if (this.active) {
+      this.active = false;
+      this.silentTicks = 0;
+      return;
+    }
+    if (++this.silentTicks * TIMEOUT_TICK_MS >= timeoutMs) {
+      this.fail(new TransportError('TIMEOUT', this.ex?.req.method ?? 'GET', this.ex?.req.url ?? '', `no data for ${timeoutMs} ms`));
+    }
   }
 
   start(ex: Exchange): void {
     this.ex = ex;
     this.state = State.Head;
     this.res = undefined;
+    this.active = true;
+    this.silentTicks = 0;
     ex.started = performance.now();
     this.socket.write(ex.req.bytes);
   }
@@ -131,6 +179,7 @@ class Connection {
       this.destroy();
       return;
     }
+    this.active = true;
     ex.seen += d.length;
     let buf = d;
     while (buf.length) {
@@ -139,7 +188,8 @@ class Connection {
         const end = buf.indexOf(CRLF2);
         if (end < 0) {
           if (buf.length > 256 * 1024) return this.protocolError('response head larger than 256 KiB');
-          this.head = buf;
+          // Kept across reads: a copy (Buffer.concat above copied already when there was a head).
+          this.head = this.transient ? Buffer.from(buf) : buf;
           return;
         }
         this.head = undefined;
@@ -219,31 +269,18 @@ class Connection {
     if (!head.startsWith('HTTP/1.') || head.charCodeAt(8) !== 32) return this.protocolError(`not an HTTP/1.x status line: ${JSON.stringify(head.slice(0, 40))}`), false;
     const status = (head.charCodeAt(9) - 48) * 100 + (head.charCodeAt(10) - 48) * 10 + (head.charCodeAt(11) - 48);
     if (!(status >= 100 && status <= 599)) return this.protocolError(`invalid status in ${JSON.stringify(head.slice(0, 40))}`), false;
-    const headers: Record<string, string> = {};
-    let pos = head.indexOf('\r\n');
-    while (pos >= 0) {
-      const next = head.indexOf('\r\n', pos + 2);
-      const line = next < 0 ? head.slice(pos + 2) : head.slice(pos + 2, next);
-      pos = next;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const prev = headers[name];
-      headers[name] = prev === undefined ? value : `${prev}, ${value}`;
-    }
     if (status < 200) return true; // 1xx: informational; the final answer follows on this connection
+    const res = new LeanResponse(status, head, performance.now() - ex.started);
     const http10 = head.charCodeAt(7) === 48;
-    const conn = headers.connection?.toLowerCase();
+    const conn = res.header('connection')?.toLowerCase();
     this.keepAlive = http10 ? conn === 'keep-alive' : conn !== 'close';
-    const res: LeanResponse = { status, headers, ttfbMs: performance.now() - ex.started, size: 0, body: undefined };
     this.res = res;
     ex.sink = ex.sinkFor && status >= 200 && status < 300 ? ex.sinkFor(res) : undefined;
     this.collect = !ex.sink;
     this.chunks = [];
     this.collected = 0;
-    const te = headers['transfer-encoding'];
-    const cl = headers['content-length'];
+    const te = res.header('transfer-encoding');
+    const cl = res.header('content-length');
     if (ex.req.method === 'HEAD' || status === 204 || status === 304) {
       this.state = State.Length;
       this.remaining = 0;
@@ -283,14 +320,14 @@ class Connection {
     if (this.collected + b.length > limit) {
       if (limit === ERROR_BODY_LIMIT) {
         const keep = limit - this.collected;
-        if (keep > 0) this.chunks.push(b.subarray(0, keep));
+        if (keep > 0) this.chunks.push(Buffer.from(b.subarray(0, keep)));
         this.collected = limit;
         return;
       }
       this.fail(new TransportError('PROTOCOL', this.ex!.req.method, this.ex!.req.url, `response body larger than ${limit} bytes`), true);
       return;
     }
-    this.chunks.push(b);
+    this.chunks.push(this.transient ? Buffer.from(b) : b);
     this.collected += b.length;
   }
 
@@ -351,7 +388,10 @@ export class LeanHttp {
   private readonly all = new Set<Connection>();
   private readonly hostHeader: string;
   private readonly origin: string;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private closed = false;
+  /** One timer for all connections: a socket timeout would re-arm a timer on every read and write. */
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: LeanHttpOptions) {
     if (opts.origin.protocol !== 'http:' && opts.origin.protocol !== 'https:') throw new TypeError(`lean HTTP: http:// or https:// only, got ${opts.origin.protocol}`);
@@ -388,8 +428,14 @@ export class LeanHttp {
     }
     let c = this.idle.pop();
     if (!c) {
-      c = new Connection(this, this.opts);
+      c = new Connection(this, this.opts, this.readBuffer);
       this.all.add(c);
+      if (!this.ticker) {
+        this.ticker = setInterval(() => {
+          for (const conn of this.all) if (conn.ex) conn.tick(this.opts.timeoutMs);
+        }, TIMEOUT_TICK_MS);
+        this.ticker.unref();
+      }
     }
     c.start(ex);
   }
@@ -414,6 +460,7 @@ export class LeanHttp {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.ticker);
     for (const c of [...this.all]) c.fail(new TransportError('ABORTED', 'GET', this.origin, 'the client was closed'), true);
   }
 }

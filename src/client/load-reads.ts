@@ -23,28 +23,23 @@ function prepared(client: RegistryClient, lean: LeanHttp, method: 'GET' | 'HEAD'
   return lean.prepare(method, u.pathname + u.search, headers);
 }
 
-/** A 401 on the lean path: the operation goes through RegistryClient and its auth from now on. */
-class NeedsAuth extends Error {}
-
-/** The lean operation until the registry asks for credentials, then the RegistryClient one. */
-function leanUntilAuth<R>(client: RegistryClient, lean: () => Promise<R>, full: () => Promise<R>): () => Promise<R> {
-  if (!client.auth) return lean;
-  let useLean = true;
-  return async () => {
-    if (!useLean) return full();
-    try {
-      return await lean();
-    } catch (err) {
-      if (!(err instanceof NeedsAuth)) throw err;
-      useLean = false;
-      return full();
-    }
-  };
+/**
+ * Whether an operation still uses the lean path: until the registry answers 401 to a client that
+ * has auth (then RegistryClient and its auth engine take over for good).
+ */
+class LeanGate {
+  on = true;
+  constructor(private readonly client: RegistryClient) {}
+  /** True when this answer sends the operation to RegistryClient. */
+  needsAuth(res: LeanResponse): boolean {
+    if (res.status !== 401 || !this.client.auth) return false;
+    this.on = false;
+    return true;
+  }
 }
 
-function expectStatus(client: RegistryClient, req: PreparedRequest, res: LeanResponse, ok: number, what: string): void {
+function expectStatus(req: PreparedRequest, res: LeanResponse, ok: number, what: string): void {
   if (res.status === ok) return;
-  if (res.status === 401 && client.auth) throw new NeedsAuth();
   throw new OperationError(what, { status: res.status, requestLine: `${req.method} ${req.target}` }, res.body ? res.body.toString('utf8', 0, Math.min(res.body.length, 64 * 1024)) : '');
 }
 
@@ -62,16 +57,19 @@ export function manifestGetOp(client: RegistryClient, repo: string, reference: s
   if (!lean) return full;
   const req = prepared(client, lean, 'GET', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
   const byDigest = reference.includes(':');
-  return leanUntilAuth(client, async () => {
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
     const res = await lean.send(req);
-    expectStatus(client, req, res, 200, 'manifest GET');
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, 'manifest GET');
     const body = res.body!;
-    const expected = byDigest ? reference : res.headers['docker-content-digest'];
+    const expected = byDigest ? reference : res.header('docker-content-digest');
     const alg = expected?.startsWith('sha512:') ? 'sha512' : 'sha256';
     const actual = sha(alg, body);
     if (expected && expected !== actual) throw new DigestMismatchError(`GET ${req.target}`, expected, actual);
     return { bytes: body.length, ttfbMs: res.ttfbMs };
-  }, full);
+  };
 }
 
 /** HEAD a manifest; a Docker-Content-Digest other than `digest` is a mismatch. */
@@ -85,13 +83,16 @@ export function manifestHeadOp(client: RegistryClient, repo: string, reference: 
   };
   if (!lean) return full;
   const req = prepared(client, lean, 'HEAD', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
-  return leanUntilAuth(client, async () => {
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
     const res = await lean.send(req);
-    expectStatus(client, req, res, 200, 'manifest HEAD');
-    const got = res.headers['docker-content-digest'];
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, 'manifest HEAD');
+    const got = res.header('docker-content-digest');
     if (got && got !== digest) throw new DigestMismatchError(line, digest, got);
     return { bytes: 0, ttfbMs: res.ttfbMs };
-  }, full);
+  };
 }
 
 /** The first page of a tag list (?n= when n > 0), parsed as JSON; `next` is its Link. */
@@ -104,14 +105,17 @@ export function tagsPageOp(client: RegistryClient, repo: string, n: number): () 
   };
   if (!lean) return full;
   const req = prepared(client, lean, 'GET', `/v2/${repo}/tags/list`, undefined, query);
-  return leanUntilAuth(client, async () => {
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
     const res = await lean.send(req);
-    expectStatus(client, req, res, 200, 'tag list');
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, 'tag list');
     const body = res.body!;
     // Parsed as listTagsPage does: an answer that is not JSON fails the operation.
     JSON.parse(body.toString('utf8'));
-    return { bytes: body.length, ttfbMs: res.ttfbMs, next: nextLink(res.headers.link) };
-  }, full);
+    return { bytes: body.length, ttfbMs: res.ttfbMs, next: nextLink(res.header('link')) };
+  };
 }
 
 /** GET /v2/ (200 expected). */
@@ -120,11 +124,14 @@ export function pingOp(client: RegistryClient): () => Promise<ReadResult> {
   const full = async (): Promise<ReadResult> => ({ bytes: 0, ttfbMs: (await ping(client)).ttfbMs });
   if (!lean) return full;
   const req = prepared(client, lean, 'GET', '/v2/');
-  return leanUntilAuth(client, async () => {
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
     const res = await lean.send(req);
-    expectStatus(client, req, res, 200, 'ping');
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, 'ping');
     return { bytes: 0, ttfbMs: res.ttfbMs };
-  }, full);
+  };
 }
 
 const discard = (): void => {};
@@ -140,13 +147,15 @@ export function blobGetOp(client: RegistryClient, repo: string, digest: string, 
   const req = prepared(client, lean, 'GET', `/v2/${repo}/blobs/${digest}`);
   const alg = digest.slice(0, digest.indexOf(':'));
   const hashed = verify && (alg === 'sha256' || alg === 'sha512');
-  return leanUntilAuth(client, async () => {
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
     let hasher: ReturnType<typeof streamDigester> | undefined;
     const res = await lean.send(
       req,
       hashed
         ? (head) => {
-            const h = streamDigester(alg, Number(head.headers['content-length']));
+            const h = streamDigester(alg, Number(head.header('content-length')));
             hasher = h;
             return (chunk) => h.update(chunk);
           }
@@ -155,11 +164,12 @@ export function blobGetOp(client: RegistryClient, repo: string, digest: string, 
       hasher?.abort();
       throw err;
     });
-    expectStatus(client, req, res, 200, 'blob GET');
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, 'blob GET');
     if (hasher) {
       const got = await hasher.digest();
       if (got !== digest) throw new DigestMismatchError(`GET ${req.target}`, digest, got);
     }
     return { bytes: res.size, ttfbMs: res.ttfbMs };
-  }, full);
+  };
 }

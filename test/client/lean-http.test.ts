@@ -218,3 +218,39 @@ t.test('LeanHttp refuses request targets that would break the request line', asy
   t.throws(() => lean.prepare('GET', '/v2/', { a: 'b\r\nc: d' }), TypeError);
   lean.close();
 });
+
+t.test('over TLS: verified with the CA given, skipped with insecure, refused otherwise', async (t) => {
+  const { selfSignedCert } = await import('../helpers/broken-targets.js');
+  const { createServer: createHttpsServer } = await import('node:https');
+  const cert = await selfSignedCert();
+  const server = createHttpsServer({ key: cert.key, cert: cert.cert }, (_req, res) => {
+    res.writeHead(200, { 'Content-Length': MANIFEST.length, 'Docker-Content-Digest': sha(MANIFEST) });
+    res.end(MANIFEST);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await cert.cleanup();
+  });
+  const clients = [
+    { name: 'CA given', d: createLoadDispatcher({ ca: cert.cert }) },
+    { name: 'insecure', d: createLoadDispatcher({ insecure: true }) },
+    { name: 'no trust', d: createLoadDispatcher() },
+  ].map((c) => ({ ...c, client: new RegistryClient({ baseUrl: url }, c.d) }));
+  t.teardown(async () => {
+    for (const c of clients) {
+      await c.client.close();
+      await c.d.close();
+    }
+  });
+  for (const c of clients.slice(0, 2)) {
+    t.ok(c.client.leanHttp(), `${c.name}: lean path`);
+    const get = manifestGetOp(c.client, 'r', 'latest');
+    for (let i = 0; i < 3; i++) t.equal((await get()).bytes, MANIFEST.length, `${c.name}: GET over TLS`);
+  }
+  const err = await manifestGetOp(clients[2]!.client, 'r', 'latest')().catch((e: unknown) => e);
+  t.type(err, TransportError);
+  t.equal((err as TransportError).code, 'TLS', 'an untrusted certificate is a TLS error');
+});

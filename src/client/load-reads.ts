@@ -47,91 +47,86 @@ function sha(alg: string, data: Buffer): string {
   return `${alg}:${hash(alg, data, 'hex')}`;
 }
 
+/**
+ * A small read: `req` on the lean path, 200 expected, `done` checks and measures the answer; `full`
+ * is the same operation through RegistryClient (no lean path, or after a 401).
+ */
+function smallRead<R>(client: RegistryClient, full: () => Promise<R>, make: (lean: LeanHttp) => { req: PreparedRequest; what: string; done: (res: LeanResponse, req: PreparedRequest) => R }): () => Promise<R> {
+  const lean = client.leanHttp();
+  if (!lean) return full;
+  const { req, what, done } = make(lean);
+  const gate = new LeanGate(client);
+  return async () => {
+    if (!gate.on) return full();
+    const res = await lean.send(req);
+    if (gate.needsAuth(res)) return full();
+    expectStatus(req, res, 200, what);
+    return done(res, req);
+  };
+}
+
 /** GET a manifest, its bytes checked against the digest asked for or announced (fetchManifestVerified). */
 export function manifestGetOp(client: RegistryClient, repo: string, reference: string): () => Promise<ReadResult> {
-  const lean = client.leanHttp();
+  const byDigest = reference.includes(':');
   const full = async (): Promise<ReadResult> => {
     const m = await fetchManifestVerified(client, repo, reference);
     return { bytes: m.bytes.length, ttfbMs: m.ttfbMs };
   };
-  if (!lean) return full;
-  const req = prepared(client, lean, 'GET', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
-  const byDigest = reference.includes(':');
-  const gate = new LeanGate(client);
-  return async () => {
-    if (!gate.on) return full();
-    const res = await lean.send(req);
-    if (gate.needsAuth(res)) return full();
-    expectStatus(req, res, 200, 'manifest GET');
-    const body = res.body!;
-    const expected = byDigest ? reference : res.header('docker-content-digest');
-    const alg = expected?.startsWith('sha512:') ? 'sha512' : 'sha256';
-    const actual = sha(alg, body);
-    if (expected && expected !== actual) throw new DigestMismatchError(`GET ${req.target}`, expected, actual);
-    return { bytes: body.length, ttfbMs: res.ttfbMs };
-  };
+  return smallRead(client, full, (lean) => ({
+    req: prepared(client, lean, 'GET', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS }),
+    what: 'manifest GET',
+    done: (res, req) => {
+      const body = res.body!;
+      const expected = byDigest ? reference : res.header('docker-content-digest');
+      const alg = expected?.startsWith('sha512:') ? 'sha512' : 'sha256';
+      const actual = sha(alg, body);
+      if (expected && expected !== actual) throw new DigestMismatchError(`GET ${req.target}`, expected, actual);
+      return { bytes: body.length, ttfbMs: res.ttfbMs };
+    },
+  }));
 }
 
 /** HEAD a manifest; a Docker-Content-Digest other than `digest` is a mismatch. */
 export function manifestHeadOp(client: RegistryClient, repo: string, reference: string, digest: string): () => Promise<ReadResult> {
-  const lean = client.leanHttp();
   const line = `HEAD /v2/${repo}/manifests/${reference}`;
+  const check = (got: string | undefined, ttfbMs: number): ReadResult => {
+    if (got && got !== digest) throw new DigestMismatchError(line, digest, got);
+    return { bytes: 0, ttfbMs };
+  };
   const full = async (): Promise<ReadResult> => {
     const h = await headManifest(client, repo, reference);
-    if (h.digest && h.digest !== digest) throw new DigestMismatchError(line, digest, h.digest);
-    return { bytes: 0, ttfbMs: h.ttfbMs };
+    return check(h.digest, h.ttfbMs);
   };
-  if (!lean) return full;
-  const req = prepared(client, lean, 'HEAD', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS });
-  const gate = new LeanGate(client);
-  return async () => {
-    if (!gate.on) return full();
-    const res = await lean.send(req);
-    if (gate.needsAuth(res)) return full();
-    expectStatus(req, res, 200, 'manifest HEAD');
-    const got = res.header('docker-content-digest');
-    if (got && got !== digest) throw new DigestMismatchError(line, digest, got);
-    return { bytes: 0, ttfbMs: res.ttfbMs };
-  };
+  return smallRead(client, full, (lean) => ({
+    req: prepared(client, lean, 'HEAD', `/v2/${repo}/manifests/${reference}`, { accept: ACCEPT_MANIFESTS }),
+    what: 'manifest HEAD',
+    done: (res) => check(res.header('docker-content-digest'), res.ttfbMs),
+  }));
 }
 
 /** The first page of a tag list (?n= when n > 0), parsed as JSON; `next` is its Link. */
 export function tagsPageOp(client: RegistryClient, repo: string, n: number): () => Promise<ReadResult & { next: string | undefined }> {
-  const lean = client.leanHttp();
   const query = n > 0 ? { n } : {};
   const full = async (): Promise<ReadResult & { next: string | undefined }> => {
     const p = await listTagsPage(client, repo, query);
     return { bytes: p.bytes, ttfbMs: p.ttfbMs, next: p.next };
   };
-  if (!lean) return full;
-  const req = prepared(client, lean, 'GET', `/v2/${repo}/tags/list`, undefined, query);
-  const gate = new LeanGate(client);
-  return async () => {
-    if (!gate.on) return full();
-    const res = await lean.send(req);
-    if (gate.needsAuth(res)) return full();
-    expectStatus(req, res, 200, 'tag list');
-    const body = res.body!;
-    // Parsed as listTagsPage does: an answer that is not JSON fails the operation.
-    JSON.parse(body.toString('utf8'));
-    return { bytes: body.length, ttfbMs: res.ttfbMs, next: nextLink(res.header('link')) };
-  };
+  return smallRead(client, full, (lean) => ({
+    req: prepared(client, lean, 'GET', `/v2/${repo}/tags/list`, undefined, query),
+    what: 'tag list',
+    done: (res) => {
+      const body = res.body!;
+      // Parsed as listTagsPage does: an answer that is not JSON fails the operation.
+      JSON.parse(body.toString('utf8'));
+      return { bytes: body.length, ttfbMs: res.ttfbMs, next: nextLink(res.header('link')) };
+    },
+  }));
 }
 
 /** GET /v2/ (200 expected). */
 export function pingOp(client: RegistryClient): () => Promise<ReadResult> {
-  const lean = client.leanHttp();
   const full = async (): Promise<ReadResult> => ({ bytes: 0, ttfbMs: (await ping(client)).ttfbMs });
-  if (!lean) return full;
-  const req = prepared(client, lean, 'GET', '/v2/');
-  const gate = new LeanGate(client);
-  return async () => {
-    if (!gate.on) return full();
-    const res = await lean.send(req);
-    if (gate.needsAuth(res)) return full();
-    expectStatus(req, res, 200, 'ping');
-    return { bytes: 0, ttfbMs: res.ttfbMs };
-  };
+  return smallRead(client, full, (lean) => ({ req: prepared(client, lean, 'GET', '/v2/'), what: 'ping', done: (res) => ({ bytes: 0, ttfbMs: res.ttfbMs }) }));
 }
 
 const discard = (): void => {};

@@ -273,7 +273,7 @@ async function main(): Promise<void> {
       if (shape.cpu) {
         rows.push([shape.title, 'CPU µs/request', cell(cpuUs, 'wrk', 1), cell(cpuUs, 'autocannon', 1), cell(cpuUs, 'regprobe', 1), fmt(ratio(cpuUs, shape, 'wrk'), 2), fmt(ratio(cpuUs, shape, 'autocannon'), 2), goalText(shape, 'cpu', cpuUs)]);
       }
-      rows.push([shape.cpu ? '' : shape.title, `${shape.unit}, ${pinned ? "pinned" : "unpinned"}`, cell(tput, 'wrk', 0), cell(tput, 'autocannon', 0), cell(tput, 'regprobe', 0), fmt(ratio(tput, shape, 'wrk'), 2), fmt(ratio(tput, shape, 'autocannon'), 2), goalText(shape, 'throughput', tput)]);
+      rows.push([shape.cpu ? '' : shape.title, `${shape.unit}, ${pinned ? 'pinned' : 'unpinned'}`, cell(tput, 'wrk', 0), cell(tput, 'autocannon', 0), cell(tput, 'regprobe', 0), fmt(ratio(tput, shape, 'wrk'), 2), fmt(ratio(tput, shape, 'autocannon'), 2), goalText(shape, 'throughput', tput)]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     console.log('');

@@ -74,7 +74,7 @@ t.test('levels and names', async (t) => {
 
 t.test('the registered suites follow the rules', async (t) => {
   t.same(suiteProblems(SUITES), [], 'unique dotted ids under their workflow, titles, requirements, dependencies registered earlier');
-  const order = ['pull', 'push', 'chunked-upload', 'cross-mount', 'tag-listing', 'discovery', 'management', 'referrers', 'ranges', 'errors', 'auth'];
+  const order = ['pull', 'push', 'chunked-upload', 'cross-mount', 'tag-listing', 'discovery', 'management', 'referrers', 'ranges', 'errors', 'auth', 'clients'];
   const registered = SUITES.map((s) => s.workflow);
   t.same(registered, order.filter((w) => registered.includes(w)), 'in the fixed workflow order');
   t.ok(registered.every((w) => order.includes(w)), 'no unknown workflow');

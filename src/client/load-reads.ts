@@ -1,7 +1,7 @@
 // The read workloads' operations, built once per workload and run many times: on the lean load
 // path (lean-http.ts) when the client has it, else through RegistryClient (any dispatcher,
-// tracing). The lean path sends no credentials: the first 401 it gets switches that operation to
-// RegistryClient for good (its auth engine answers challenges and keeps tokens fresh), so only
+// tracing). The lean path sends no credentials: the first 401 (or 403/404, for a client with
+// credentials) it gets switches that operation to RegistryClient for good (its auth engine answers challenges and keeps tokens fresh), so only
 // registries that serve reads anonymously get the lean path. Both paths check the same things and
 // throw the same errors (OperationError for an unexpected status, DigestMismatchError,
 // TransportError), so reports classify them alike.
@@ -24,15 +24,17 @@ function prepared(client: RegistryClient, lean: LeanHttp, method: 'GET' | 'HEAD'
 }
 
 /**
- * Whether an operation still uses the lean path: until the registry answers 401 to a client that
- * has auth (then RegistryClient and its auth engine take over for good).
+ * Whether an operation still uses the lean path: until the registry refuses the anonymous lean
+ * request of a client that has credentials (then RegistryClient and its auth engine take over for
+ * good). Refused means 401, and also 403 and 404: some registries hide a private repository from
+ * anonymous clients behind those instead of a challenge.
  */
 class LeanGate {
   on = true;
   constructor(private readonly client: RegistryClient) {}
   /** True when this answer sends the operation to RegistryClient. */
   needsAuth(res: LeanResponse): boolean {
-    if (res.status !== 401 || !this.client.auth) return false;
+    if ((res.status !== 401 && res.status !== 403 && res.status !== 404) || !this.client.auth) return false;
     this.on = false;
     return true;
   }

@@ -211,6 +211,37 @@ t.test('a 401 sends the operation to RegistryClient and its auth for good', asyn
   t.equal((err as OperationError).status, 401);
 });
 
+t.test('with credentials, a 403 or 404 to the anonymous lean request also hands over to RegistryClient', async (t) => {
+  for (const hidden of [403, 404]) {
+    let authorized = 0;
+    let anonymous = 0;
+    // A registry that hides a private repository from anonymous clients instead of challenging them.
+    const s = await listen((req, res) => {
+      if (req.headers.authorization !== 'Basic ok') {
+        anonymous++;
+        res.writeHead(hidden, { 'Content-Type': 'application/json' });
+        res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"hidden"}]}');
+        return;
+      }
+      authorized++;
+      res.writeHead(200, { 'Content-Length': 2 });
+      res.end('{}');
+    });
+    const auth: AuthProvider = { authorization: async () => 'Basic ok', handleChallenge: async () => false };
+    const { client, close } = loadClient(s.url, { auth });
+    const ping = pingOp(client);
+    for (let i = 0; i < 4; i++) await ping();
+    t.equal(authorized, 4, `${hidden}: every operation succeeded with credentials`);
+    t.equal(anonymous, 1, `${hidden}: only the first lean attempt was anonymous`);
+    const noAuth = loadClient(s.url);
+    const err = await pingOp(noAuth.client)().catch((e: unknown) => e);
+    t.equal((err as OperationError).status, hidden, `${hidden}: without credentials it is the answer`);
+    await noAuth.close();
+    await close();
+    await s.close();
+  }
+});
+
 t.test('LeanHttp refuses request targets that would break the request line', async (t) => {
   const lean = new LeanHttp({ origin: new URL('http://127.0.0.1:1'), timeoutMs: 1000, userAgent: 'x' });
   t.throws(() => lean.prepare('GET', 'v2/'), TypeError);

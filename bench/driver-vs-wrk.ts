@@ -19,6 +19,7 @@
 //        [--blob-duration 10] [--shapes manifest.get,...] [--pin]
 // --pin: server on CPU 0, load generators on the others (the server is then the limit on 2 cores,
 // and only CPU per request tells the tools apart).
+// Last, on 3 or more cores, regprobe's manifest GET with --workers 1 against --workers auto.
 //
 // Notes: neither wrk 4.1 nor autocannon 9 can time HEAD (both wait for the body that the answer's
 // Content-Length announces and a HEAD answer never carries), so HEAD has regprobe's figures only.
@@ -128,12 +129,12 @@ async function autocannon(shape: Shape, base: string, seconds: number): Promise<
 }
 
 /** `regprobe bench` as a user runs it (from source here: the fixed start-up cost cancels out). */
-async function regprobe(shape: Shape, base: string, seconds: number, tags: Record<Shape['image'], string>): Promise<Figures> {
+async function regprobe(shape: Shape, base: string, seconds: number, tags: Record<Shape['image'], string>, extra: string[] = []): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'driver-vs-wrk-'));
   try {
     const cli = pathToFileURL(join(ROOT, 'src/cli/main.ts')).href;
     const script = `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(process.argv.slice(1));`;
-    const args = ['bench', base, '-w', shape.workload, '-c', String(shape.connections), '-d', `${seconds}s`, '--warmup', '0', '--read-only', '--tag', tags[shape.image], '--format', 'json', '--report-dir', dir, '--quiet', ...shape.params.flatMap((p) => ['--param', p])];
+    const args = ['bench', base, '-w', shape.workload, '-c', String(shape.connections), '-d', `${seconds}s`, '--warmup', '0', '--read-only', '--tag', tags[shape.image], '--format', 'json', '--report-dir', dir, '--quiet', ...shape.params.flatMap((p) => ['--param', p]), ...extra];
     const { cpuS } = await timed([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, ...args], seconds + 120);
     const report = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as { workloads: Array<{ steps: Array<{ ok: number; errors: number; opsPerSec: number; errorDetail: unknown }> }> };
     const step = report.workloads[0]?.steps[0];
@@ -281,6 +282,20 @@ async function main(): Promise<void> {
     console.log('');
     console.log('medians of the rounds; ratios are medians of per-round ratios. CPU µs/request: the tool process\'s user + system time over a steady window (long run - short run), so start-up and warm-up are excluded.');
     console.log(`goals: ${verdicts.filter((v) => v === 'met').length} of ${verdicts.length} met; load average during the rounds ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)} (other processes share the ${cores} cores; CPU per request depends little on it, throughput a lot)`);
+
+    // 1 worker against N (--workers auto = cores - 1): only where a second load core exists beside
+    // the server's; on 2 cores auto is 1 worker and a second one would only take the server's CPU.
+    const manifest = shapes[0]!;
+    const autoWorkers = Math.max(1, cores - 1);
+    if (autoWorkers < 2) {
+      console.log(`1 worker vs N: not measured: this machine has ${cores} cores, so --workers auto (cores - 1) is 1 worker; the row needs 3 or more cores.`);
+    } else {
+      const w: Record<string, number[]> = {};
+      for (let r = 0; r < rounds; r++) {
+        for (const n of r % 2 ? [autoWorkers, 1] : [1, autoWorkers]) (w[n] ??= []).push((await regprobe(manifest, url, longS, tags, ['--workers', String(n)])).reqPerSec);
+      }
+      console.log(`1 worker vs ${autoWorkers} (--workers auto), ${manifest.title}, ${connections} connections, ${longS} s, medians of ${rounds} rounds: ${fmt(median(w[1]!), 0)} vs ${fmt(median(w[autoWorkers]!), 0)} req/s (${fmt(median(w[autoWorkers]!.map((x, i) => x / w[1]![i]!)), 2)}x)`);
+    }
   } finally {
     await client.close();
     await dispatcher.close();

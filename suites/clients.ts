@@ -123,6 +123,17 @@ function send(ctx: CaseContext, who: ClientId, method: string, path: string, o: 
   });
 }
 
+/**
+ * A request whose answer body the client does not read: the status checked the client's way (a
+ * failure carries the body start), then the body drained.
+ */
+async function exchange(ctx: CaseContext, who: ClientId, method: string, path: string, o: Send, status: number | readonly number[], what: string): Promise<RegistryResponse> {
+  const res = await send(ctx, who, method, path, o);
+  await expectStatus(res, status, what);
+  await res.dump();
+  return res;
+}
+
 const mp = (repo: string, ref: string) => `/v2/${repo}/manifests/${ref}`;
 const bp = (repo: string, digest: string) => `/v2/${repo}/blobs/${digest}`;
 const up = (repo: string) => `/v2/${repo}/blobs/uploads/`;
@@ -161,11 +172,42 @@ interface ManifestJson {
   annotations?: Record<string, string>;
 }
 
+/** The blobs a manifest names: config, then layers. */
+const blobsOf = (j: ManifestJson): Descriptor[] => [j.config, ...(j.layers ?? [])].filter((x): x is Descriptor => x !== undefined);
+
 /** A digest check the way a client does it: the bytes must hash to the digest it trusts. */
 function expectDigest(bytes: Uint8Array, expected: string, what: string, res: RegistryResponse): void {
   const alg = expected.startsWith('sha512:') ? 'sha512' : 'sha256';
   const actual = digestOf(bytes, alg);
   if (actual !== expected) fail(`${what}: content with digest ${expected}`, `digest mismatch: the ${bytes.length} bytes received hash to ${actual}`, res);
+}
+
+/** The media type of an answer, without parameters. */
+const contentType = (res: RegistryResponse) => (res.header('content-type') ?? '').split(';')[0]!.trim();
+
+interface Fetched {
+  bytes: Buffer;
+  json: ManifestJson;
+  mediaType: string;
+  res: RegistryResponse;
+}
+
+/** GET of a manifest (200), parsed; fetched by digest, its bytes must hash to it (`mismatch`: the client's words otherwise). */
+async function getManifest(ctx: CaseContext, who: ClientId, repo: string, ref: string, accept: string | string[], what: string, mismatch = ''): Promise<Fetched> {
+  const res = await send(ctx, who, 'GET', mp(repo, ref), { headers: { accept } });
+  await expectStatus(res, 200, `${who.name}: GET ${what}`);
+  const { bytes, json } = await readManifest(res, `${who.name}: ${what}`);
+  if (ref.includes(':')) expectDigest(bytes, ref, `${who.name}: ${what}${mismatch}`, res);
+  return { bytes, json, mediaType: contentType(res), res };
+}
+
+/** GET of a blob a client copies or parses: its bytes (200 required), hashed against the digest when `verify`. */
+async function readBlob(ctx: CaseContext, who: ClientId, repo: string, d: { digest: string; size: number }, what: string, verify = false): Promise<Buffer> {
+  const res = await send(ctx, who, 'GET', bp(repo, d.digest));
+  await expectStatus(res, 200, `${who.name}: ${what}`);
+  const bytes = await res.bytes(d.size + 1024);
+  if (verify) expectDigest(bytes, d.digest, `${who.name}: ${what}`, res);
+  return bytes;
 }
 
 /** GET a blob and verify size and digest while it streams (every client here verifies blobs). */
@@ -174,6 +216,98 @@ async function pullBlob(ctx: CaseContext, who: ClientId, repo: string, d: { dige
   await expectStatus(res, 200, `${who.name}: ${what}`);
   await expectBodyDigest(res, d.digest, d.size, `${who.name}: ${what}`);
   return res;
+}
+
+/**
+ * The existence check before an upload: true when the registry has the blob (200); otherwise a 404 is
+ * required when `what` names the check (oras-go takes any other answer as "push it").
+ */
+async function blobExists(ctx: CaseContext, who: ClientId, repo: string, digest: string, what?: string): Promise<boolean> {
+  const head = await send(ctx, who, 'HEAD', bp(repo, digest));
+  await head.dump();
+  if (head.status === 200) return true;
+  if (what) await expectStatus(head, 404, `${who.name}: ${what}`);
+  return false;
+}
+
+/**
+ * How a client sends a blob into the session its POST opened, one row per client family: the whole
+ * blob in one PATCH then PUT ?digest= without a body, or one PUT ?digest= carrying the body.
+ */
+interface UploadWay {
+  patch?: { status: readonly number[]; what: string };
+  put: { status: number; what: string };
+  /** skopeo closes with Content-Length: 0; go-containerregistry sends no length on the empty PUT. */
+  emptyPutLength?: boolean;
+}
+
+const UPLOAD = {
+  // containers/image docker_image_dest.go PutBlobWithOptions (recorded).
+  skopeo: { patch: { status: [202], what: 'PATCH with the whole blob' }, put: { status: 201, what: 'PUT ?digest= (201 Created required)' }, emptyPutLength: true },
+  // go-containerregistry write.go streamBlob, then commitBlob.
+  ggcr: { patch: { status: [202, 204, 201], what: 'PATCH (streamBlob)' }, put: { status: 201, what: 'PUT ?digest= (commitBlob)' } },
+  // oras-go blobStore.Push: a monolithic PUT.
+  oras: { put: { status: 201, what: 'PUT ?digest= with the blob' } },
+} satisfies Record<string, UploadWay>;
+
+/** Sends `bytes` into the upload session `post` opened, the client's way, and tracks the blob. */
+async function finishUpload(ctx: CaseContext, who: ClientId, way: UploadWay, repo: string, post: RegistryResponse, digest: string, bytes: Uint8Array, context = ''): Promise<void> {
+  const octet = { 'content-type': 'application/octet-stream' };
+  const sized = { ...octet, 'content-length': String(bytes.length) };
+  let loc = location(post, `${who.name}: POST${context}`);
+  if (way.patch) {
+    const patch = await exchange(ctx, who, 'PATCH', loc, { headers: sized, body: bytes }, way.patch.status, `${who.name}: ${way.patch.what}${context}`);
+    loc = location(patch, `${who.name}: PATCH answer`);
+  }
+  const closing = way.patch ? { headers: way.emptyPutLength ? { ...octet, 'content-length': '0' } : octet } : { headers: sized, body: bytes };
+  await exchange(ctx, who, 'PUT', loc, { query: { digest }, ...closing }, way.put.status, `${who.name}: ${way.put.what}${context}`);
+  trackBlob(ctx, repo, digest);
+}
+
+/**
+ * How a client copies a blob from another repository of the registry, one row per client: HEAD at
+ * the destination, POST with the mount query in the client's parameter order (201: mounted), else
+ * the blob read from the source and uploaded into the session (a 202), or, for a client that retries
+ * without the mount, pushed afresh.
+ */
+interface MountWay {
+  query: (digest: string, from: string, ctx: CaseContext) => Record<string, string>;
+  headers?: Record<string, string>;
+  /** The POST as the client's error names it. */
+  post: string;
+  /** The HEAD check, when the client requires 404 for a missing blob. */
+  head?: string;
+  upload: UploadWay;
+  /** go-containerregistry initiateUpload retries without the mount when the mount is refused. */
+  retriesRefused?: boolean;
+}
+
+const MOUNT = {
+  // containers/image TryReusingBlob; recorded order: from before mount.
+  skopeo: { query: (d, from) => ({ from, mount: d }), headers: { 'content-length': '0' }, post: 'POST ?from=&mount=', head: 'HEAD destination blob', upload: UPLOAD.skopeo },
+  // go-containerregistry write.go uploadOne: origin names the source registry.
+  crane: { query: (d, from, ctx) => ({ mount: d, from, origin: ctx.client.baseUrl.host }), headers: { 'content-type': 'application/json' }, post: 'POST ?mount=&from=&origin=', head: 'HEAD blob (checkExistingBlob)', upload: UPLOAD.ggcr, retriesRefused: true },
+  // oras-go Mount.
+  oras: { query: (d, from) => ({ mount: d, from }), post: 'POST ?mount=&from= (Mount)', upload: UPLOAD.oras },
+} satisfies Record<string, MountWay>;
+
+/** Copies one blob from `from` to `repo` the way `way` says; what happened, with the POST's status. */
+async function copyBlob(ctx: CaseContext, who: ClientId, way: MountWay, from: string, repo: string, d: Descriptor): Promise<{ outcome: 'exists' | 'mounted' | 'uploaded'; status?: number }> {
+  if (await blobExists(ctx, who, repo, d.digest, way.head)) return { outcome: 'exists' };
+  const post = await send(ctx, who, 'POST', up(repo), { query: way.query(d.digest, from, ctx), ...(way.headers ? { headers: way.headers } : {}) });
+  await post.dump();
+  if (!way.retriesRefused) await expectStatus(post, [201, 202], `${who.name}: ${way.post}`);
+  if (post.status === 201) {
+    trackBlob(ctx, repo, d.digest);
+    return { outcome: 'mounted', status: 201 };
+  }
+  const bytes = await readBlob(ctx, who, from, d, 'GET source blob');
+  if (post.status === 202) await finishUpload(ctx, who, way.upload, repo, post, d.digest, bytes, ' (after a 202 to the mount)');
+  else {
+    ctx.observe(`${who.name}.mount-refused-status`, post.status);
+    await ggcrPushBlob(ctx, who, repo, blobOf(bytes, d.mediaType));
+  }
+  return { outcome: 'uploaded', status: post.status };
 }
 
 /** Manifest bytes as pushed or as received (copies PUT the bytes they got, never a re-serialization). */
@@ -195,43 +329,29 @@ interface Raw {
 async function dockerPushBlob(ctx: CaseContext, repo: string, b: Blob, o: { headFirst: boolean; from?: string }): Promise<'exists' | 'mounted' | 'uploaded'> {
   const who = DOCKER;
   const from = o.from;
-  if (o.headFirst) {
-    const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-    await head.dump();
-    if (head.status === 200) return 'exists';
-    await expectStatus(head, 404, 'docker: HEAD of a blob not yet pushed (layerAlreadyExists / Stat)');
-  }
-  let loc: string;
+  if (o.headFirst && (await blobExists(ctx, who, repo, b.digest, 'HEAD of a blob not yet pushed (layerAlreadyExists / Stat)'))) return 'exists';
   const post = await send(ctx, who, 'POST', up(repo), { ...(from ? { query: { from, mount: b.digest } } : {}), headers: { 'content-length': '0' } });
   await post.dump();
   if (from && post.status === 201) {
     trackBlob(ctx, repo, b.digest);
     // A mounted layer is checked with a Stat, as recorded.
-    const stat = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-    await stat.dump();
-    await expectStatus(stat, 200, 'docker: HEAD of the mounted layer');
+    await exchange(ctx, who, 'HEAD', bp(repo, b.digest), {}, 200, 'docker: HEAD of the mounted layer');
     return 'mounted';
   }
   await expectStatus(post, 202, `docker: POST ${from ? '?mount=&from= (201 mounted or 202 upload)' : 'opening an upload'}`);
-  loc = location(post, 'docker: POST /blobs/uploads/');
+  const loc = location(post, 'docker: POST /blobs/uploads/');
   // Readable.from: no Content-Length, so the body goes out chunked as docker's io.Reader does.
-  const patch = await send(ctx, who, 'PATCH', loc, { body: Readable.from([b.bytes.subarray(0, b.size >> 1), b.bytes.subarray(b.size >> 1)]) });
-  await patch.dump();
-  await expectStatus(patch, [200, 201, 202, 204], 'docker: streamed PATCH (blob_writer.ReadFrom accepts any 2xx)');
+  const body = Readable.from([b.bytes.subarray(0, b.size >> 1), b.bytes.subarray(b.size >> 1)]);
+  const patch = await exchange(ctx, who, 'PATCH', loc, { body }, [200, 201, 202, 204], 'docker: streamed PATCH (blob_writer.ReadFrom accepts any 2xx)');
   // ReadFrom parses Range "%d-%d" from the answer and fails without it.
   const rng = patch.header('range');
   const m = rng ? /^(\d+)-(\d+)$/.exec(rng.trim()) : null;
   if (!m) fail('docker: a Range header "0-<last byte>" on the PATCH answer (blob_writer.ReadFrom parses it, and fails without it)', rng === undefined ? 'no Range header' : `Range: ${rng}`, patch);
   ctx.observe('docker.patch-range', rng!);
-  loc = patch.header('location') ?? loc;
-  const put = await send(ctx, who, 'PUT', loc, { query: { digest: b.digest }, headers: { 'content-length': '0' } });
-  await put.dump();
-  await expectStatus(put, [200, 201, 202, 204], 'docker: PUT ?digest= closing the upload');
+  await exchange(ctx, who, 'PUT', patch.header('location') ?? loc, { query: { digest: b.digest }, headers: { 'content-length': '0' } }, [200, 201, 202, 204], 'docker: PUT ?digest= closing the upload');
   trackBlob(ctx, repo, b.digest);
   // Commit ends with blobStatter.Stat: a HEAD that must carry Content-Length.
-  const stat = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-  await stat.dump();
-  await expectStatus(stat, 200, 'docker: HEAD after the upload (blobStatter.Stat)');
+  const stat = await exchange(ctx, who, 'HEAD', bp(repo, b.digest), {}, 200, 'docker: HEAD after the upload (blobStatter.Stat)');
   const len = stat.header('content-length');
   expectThat(len !== undefined && Number(len) === b.size, `docker: Content-Length ${b.size} on the HEAD after the upload ("missing content-length header" otherwise)`, len === undefined ? 'no Content-Length' : `Content-Length: ${len}`, stat);
   return 'uploaded';
@@ -239,9 +359,7 @@ async function dockerPushBlob(ctx: CaseContext, repo: string, b: Blob, o: { head
 
 /** docker's manifest PUT: any 2xx, and a Docker-Content-Digest that parses (manifests.Put returns it). */
 async function dockerPutManifest(ctx: CaseContext, repo: string, ref: string, m: Raw): Promise<string> {
-  const res = await send(ctx, DOCKER, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType }, body: m.bytes });
-  await res.dump();
-  await expectStatus(res, [200, 201, 202, 204], `docker: PUT manifest ${ref}`);
+  const res = await exchange(ctx, DOCKER, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType }, body: m.bytes }, [200, 201, 202, 204], `docker: PUT manifest ${ref}`);
   trackManifest(ctx, repo, m.digest);
   const dgst = res.header('docker-content-digest');
   if (!dgst || !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(dgst)) {
@@ -262,9 +380,11 @@ async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, ite
   // A blob that is there is skipped; a manifest only when the tag already names this digest.
   if (head.status === 200 && (!isManifest || head.header('docker-content-digest') === item.digest)) return 'exists';
   if (head.status !== 200) await expectStatus(head, 404, `${who.name}: existence check HEAD (anything but 200/404 is "unexpected response")`);
+  const putWhat = `${who.name}: PUT ${isManifest ? `manifest ${manifestRef}` : '?digest= with the blob'}`;
   let res: RegistryResponse;
   if (isManifest) {
-    res = await send(ctx, who, 'PUT', mp(repo, manifestRef), { headers: { 'content-type': item.mediaType, 'content-length': String(item.bytes.length) }, body: item.bytes });
+    res = await exchange(ctx, who, 'PUT', mp(repo, manifestRef), { headers: { 'content-type': item.mediaType, 'content-length': String(item.bytes.length) }, body: item.bytes }, [200, 201, 204], putWhat);
+    trackManifest(ctx, repo, item.digest);
   } else {
     // requestWithMountFrom appends "mount=<digest>&from=<repository>" unencoded, as recorded.
     const post = await send(ctx, who, 'POST', from ? `${up(repo)}?mount=${item.digest}&from=${from}` : up(repo), { headers: { 'content-length': '0' } });
@@ -275,12 +395,9 @@ async function containerdPush(ctx: CaseContext, who: ClientId, repo: string, ite
     }
     await expectStatus(post, [200, 202, 204], `${who.name}: POST /blobs/uploads/${from ? '?mount=&from= (201 mounted, or an upload session)' : ''}`);
     const loc = location(post, `${who.name}: POST /blobs/uploads/`);
-    res = await send(ctx, who, 'PUT', loc, { query: { digest: item.digest }, headers: { 'content-length': String(item.bytes.length) }, body: Readable.from([item.bytes]) });
+    res = await exchange(ctx, who, 'PUT', loc, { query: { digest: item.digest }, headers: { 'content-length': String(item.bytes.length) }, body: Readable.from([item.bytes]) }, [200, 201, 204], putWhat);
+    trackBlob(ctx, repo, item.digest);
   }
-  await res.dump();
-  await expectStatus(res, [200, 201, 204], `${who.name}: PUT ${isManifest ? `manifest ${manifestRef}` : '?digest= with the blob'}`);
-  if (isManifest) trackManifest(ctx, repo, item.digest);
-  else trackBlob(ctx, repo, item.digest);
   const got = res.header('docker-content-digest');
   expectThat(got === item.digest, `${who.name}: Docker-Content-Digest ${item.digest} on the PUT answer (pushWriter.Commit: "got digest ..., expected ...")`, got === undefined ? 'no Docker-Content-Digest ("invalid content digest in response")' : `Docker-Content-Digest: ${got}`, res);
   return 'pushed';
@@ -291,39 +408,43 @@ async function containerdPushImage(ctx: CaseContext, who: ClientId, repo: string
   await containerdPush(ctx, who, repo, { bytes: m.bytes, digest: m.digest, mediaType: m.mediaType }, tag);
 }
 
+/** containers/image PutBlobWithOptions after its HEAD (recorded): POST answered 202, then the skopeo upload row. */
+async function skopeoUpload(ctx: CaseContext, repo: string, digest: string, bytes: Buffer, context = ''): Promise<void> {
+  const post = await exchange(ctx, SKOPEO, 'POST', up(repo), { headers: { 'content-length': '0' } }, 202, `skopeo: POST /blobs/uploads/${context} ("initiating layer upload ... failed" unless 202)`);
+  await finishUpload(ctx, SKOPEO, UPLOAD.skopeo, repo, post, digest, bytes, context);
+}
+
+/** containers/image PutManifest: any 2xx. */
+async function skopeoPutManifest(ctx: CaseContext, repo: string, m: Raw): Promise<void> {
+  await exchange(ctx, SKOPEO, 'PUT', mp(repo, 'v1'), { headers: { 'content-type': m.mediaType, 'content-length': String(m.bytes.length) }, body: m.bytes }, [200, 201, 202, 204], 'skopeo: PUT manifest');
+  trackManifest(ctx, repo, m.digest);
+}
+
 /** go-containerregistry writer: HEAD, POST (mount+from when known), PATCH stream + PUT, or mounted. */
 async function ggcrPushBlob(ctx: CaseContext, who: ClientId, repo: string, b: Blob, from?: string): Promise<'exists' | 'mounted' | 'uploaded'> {
-  const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-  await head.dump();
-  if (head.status === 200) return 'exists';
-  await expectStatus(head, 404, `${who.name}: HEAD blob (checkExistingBlob accepts 200 or 404)`);
-  let post = await send(ctx, who, 'POST', up(repo), { ...(from ? { query: { mount: b.digest, from } } : {}), headers: { 'content-type': 'application/json' } });
-  await post.dump();
+  if (await blobExists(ctx, who, repo, b.digest, 'HEAD blob (checkExistingBlob accepts 200 or 404)')) return 'exists';
+  const open = async (query?: Record<string, string>) => {
+    const res = await send(ctx, who, 'POST', up(repo), { ...(query ? { query } : {}), headers: { 'content-type': 'application/json' } });
+    await res.dump();
+    return res;
+  };
+  let post = await open(from ? { mount: b.digest, from } : undefined);
   if (from && ![201, 202].includes(post.status)) {
     // initiateUpload retries without the mount when the mount attempt is refused.
     ctx.observe(`${who.name}.mount-refused-status`, post.status);
-    post = await send(ctx, who, 'POST', up(repo), { headers: { 'content-type': 'application/json' } });
-    await post.dump();
+    post = await open();
   }
   await expectStatus(post, [201, 202], `${who.name}: POST /blobs/uploads/`);
   if (post.status === 201) {
     trackBlob(ctx, repo, b.digest);
     return 'mounted';
   }
-  const patch = await send(ctx, who, 'PATCH', location(post, `${who.name}: POST`), { headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) }, body: b.bytes });
-  await patch.dump();
-  await expectStatus(patch, [202, 204, 201], `${who.name}: PATCH (streamBlob)`);
-  const put = await send(ctx, who, 'PUT', location(patch, `${who.name}: PATCH answer (nextLocation)`), { query: { digest: b.digest }, headers: { 'content-type': 'application/octet-stream' } });
-  await put.dump();
-  await expectStatus(put, 201, `${who.name}: PUT ?digest= (commitBlob)`);
-  trackBlob(ctx, repo, b.digest);
+  await finishUpload(ctx, who, UPLOAD.ggcr, repo, post, b.digest, b.bytes);
   return 'uploaded';
 }
 
 async function ggcrPutManifest(ctx: CaseContext, who: ClientId, repo: string, ref: string, m: Raw): Promise<RegistryResponse> {
-  const res = await send(ctx, who, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType }, body: m.bytes });
-  await res.dump();
-  await expectStatus(res, [200, 201, 202], `${who.name}: PUT manifest ${ref} (commitManifest)`);
+  const res = await exchange(ctx, who, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType }, body: m.bytes }, [200, 201, 202], `${who.name}: PUT manifest ${ref} (commitManifest)`);
   trackManifest(ctx, repo, m.digest);
   return res;
 }
@@ -335,24 +456,14 @@ async function ggcrPushImage(ctx: CaseContext, who: ClientId, repo: string, m: M
 
 /** oras-go blobStore.Push: HEAD (Exists), POST -> 202, PUT <Location>?digest= with the body -> 201. */
 async function orasPushBlob(ctx: CaseContext, who: ClientId, repo: string, b: Blob): Promise<void> {
-  const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-  await head.dump();
-  if (head.status === 200) return;
-  await expectStatus(head, 404, `${who.name}: HEAD blob (Exists)`);
-  const post = await send(ctx, who, 'POST', up(repo));
-  await post.dump();
-  await expectStatus(post, 202, `${who.name}: POST /blobs/uploads/ (blobStore.Push wants 202)`);
-  const put = await send(ctx, who, 'PUT', location(post, `${who.name}: POST`), { query: { digest: b.digest }, headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) }, body: b.bytes });
-  await put.dump();
-  await expectStatus(put, 201, `${who.name}: PUT ?digest= with the blob`);
-  trackBlob(ctx, repo, b.digest);
+  if (await blobExists(ctx, who, repo, b.digest, 'HEAD blob (Exists)')) return;
+  const post = await exchange(ctx, who, 'POST', up(repo), {}, 202, `${who.name}: POST /blobs/uploads/ (blobStore.Push wants 202)`);
+  await finishUpload(ctx, who, UPLOAD.oras, repo, post, b.digest, b.bytes);
 }
 
 /** oras-go manifest push: 201 exactly; a Docker-Content-Digest, when present, must be the digest pushed. */
 async function orasPutManifest(ctx: CaseContext, who: ClientId, repo: string, ref: string, m: Raw): Promise<RegistryResponse> {
-  const res = await send(ctx, who, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType, 'content-length': String(m.bytes.length) }, body: m.bytes });
-  await res.dump();
-  await expectStatus(res, 201, `${who.name}: PUT manifest ${ref}`);
+  const res = await exchange(ctx, who, 'PUT', mp(repo, ref), { headers: { 'content-type': m.mediaType, 'content-length': String(m.bytes.length) }, body: m.bytes }, 201, `${who.name}: PUT manifest ${ref}`);
   trackManifest(ctx, repo, m.digest);
   const got = res.header('docker-content-digest');
   if (got !== undefined) expectThat(got === m.digest, `${who.name}: Docker-Content-Digest ${m.digest} (verifyContentDigest)`, `Docker-Content-Digest: ${got}`, res);
@@ -432,7 +543,7 @@ async function dockerPull(ctx: CaseContext, repo: string, ref: string): Promise<
   const byDigest = target.includes(':');
   const res = await send(ctx, who, 'GET', mp(repo, target), { headers: { accept: [...DOCKER_ACCEPT.slice(2), ...DOCKER_ACCEPT.slice(0, 2)] } });
   await expectStatus(res, 200, `docker: GET manifest ${target}`);
-  const ct = (res.header('content-type') ?? '').split(';')[0]!.trim();
+  const ct = contentType(res);
   const { bytes, json } = await readManifest(res, 'docker: manifest');
   // UnmarshalManifest picks the type from Content-Type; schema1 types are not what was pushed here.
   const known = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex] as string[];
@@ -442,11 +553,7 @@ async function dockerPull(ctx: CaseContext, repo: string, ref: string): Promise<
   let image = json;
   if (INDEX_TYPES.has(ct)) {
     const child = pickPlatform(json);
-    const cr = await send(ctx, who, 'GET', mp(repo, child.digest), { headers: { accept: DOCKER_ACCEPT } });
-    await expectStatus(cr, 200, 'docker: GET the platform manifest of the list by digest');
-    const c = await readManifest(cr, 'docker: platform manifest');
-    expectDigest(c.bytes, child.digest, 'docker: platform manifest of a list ("manifest verification failed")', cr);
-    image = c.json;
+    image = (await getManifest(ctx, who, repo, child.digest, DOCKER_ACCEPT, 'the platform manifest of the list by digest', ' ("manifest verification failed")')).json;
   }
   if (image.config) await pullBlob(ctx, who, repo, image.config, {}, 'config blob (verified against its digest)');
   for (const l of image.layers ?? []) await pullBlob(ctx, who, repo, l, {}, 'layer blob (verified against its digest)');
@@ -458,7 +565,7 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
   const head = await send(ctx, who, 'HEAD', mp(repo, ref), { headers: { accept: CONTAINERD_ACCEPT } });
   await head.dump();
   await expectStatus(head, 200, `${who.name}: HEAD manifest ${ref} (Resolve)`);
-  let mediaType = (head.header('content-type') ?? '').split(';')[0]!.trim();
+  let mediaType = contentType(head);
   let digest = ref.includes(':') ? ref : head.header('docker-content-digest');
   let size = head.header('content-length') !== undefined ? Number(head.header('content-length')) : -1;
   if (!digest || size < 0) {
@@ -467,7 +574,7 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
     const get = await send(ctx, who, 'GET', mp(repo, ref), { headers: { accept: CONTAINERD_ACCEPT } });
     await expectStatus(get, 200, `${who.name}: GET manifest ${ref} (Resolve fallback)`);
     const b = await get.bytes(8 * 1024 * 1024);
-    mediaType = (get.header('content-type') ?? '').split(';')[0]!.trim();
+    mediaType = contentType(get);
     digest = digest ?? sha256(b);
     size = b.length;
   }
@@ -494,12 +601,8 @@ async function containerdPull(ctx: CaseContext, who: ClientId, repo: string, ref
 }
 
 /** go-containerregistry fetchManifest: Accept joined with ","; by digest the bytes must match. */
-async function ggcrGetManifest(ctx: CaseContext, who: ClientId, repo: string, ref: string, accept = GGCR_ACCEPT): Promise<{ bytes: Buffer; json: ManifestJson; mediaType: string; res: RegistryResponse }> {
-  const res = await send(ctx, who, 'GET', mp(repo, ref), { headers: { accept } });
-  await expectStatus(res, 200, `${who.name}: GET manifest ${ref}`);
-  const { bytes, json } = await readManifest(res, `${who.name}: manifest`);
-  if (ref.includes(':')) expectDigest(bytes, ref, `${who.name}: manifest by digest ("manifest digest ... does not match requested digest")`, res);
-  return { bytes, json, mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim(), res };
+function ggcrGetManifest(ctx: CaseContext, who: ClientId, repo: string, ref: string, accept = GGCR_ACCEPT): Promise<Fetched> {
+  return getManifest(ctx, who, repo, ref, accept, `manifest ${ref}`, ' by digest ("manifest digest ... does not match requested digest")');
 }
 
 /** go-containerregistry headManifest: Content-Type, Content-Length and Docker-Content-Digest are all required. */
@@ -609,6 +712,16 @@ function cosignKey(ctx: CaseContext): { priv: KeyObject; pub: KeyObject } {
     ctx.state.set('cosign.key', k);
   }
   return k;
+}
+
+/**
+ * What cosign signs: the pushed v1 image resolved the go-containerregistry way, the repository as
+ * the payload names it, and the tag its signatures (.sig) or attestations (.att) go under.
+ */
+async function cosignTarget(ctx: CaseContext, suffix: '.sig' | '.att'): Promise<{ f: Fixtures; digest: string; reference: string; tag: string }> {
+  const f = fx(ctx);
+  const digest = await ggcrHeadManifest(ctx, COSIGN, f.repo, 'v1');
+  return { f, digest, reference: `${ctx.client.baseUrl.host}/${f.repo}`, tag: `${referrersTag(digest)}${suffix}` };
 }
 
 /** sigstore simple signing payload as cosign writes it. */
@@ -722,792 +835,583 @@ async function orasIndexReferrer(ctx: CaseContext, who: ClientId, repo: string, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The cases.
+// The flows, one object per client family; the table at the end gives each its id, title and
+// requirements.
 
-const cases: CaseDefinition[] = [
-  // ---- docker / moby ----
-  {
-    id: 'clients.docker.push-schema2',
-    title: 'docker push of a Docker schema 2 image works as recorded: POST, chunked PATCH (no Content-Type, no Content-Range) answered with a Range, PUT ?digest=, HEAD with Content-Length, the config HEADed first, manifest PUT answered with Docker-Content-Digest.',
-    requirements: [client('docker', '20.10.24', SRC.docker), R.push, R.pushManifest],
-    async run(ctx) {
-      const repo = ctx.freshRepo('docker-push');
-      const image = makeImage({ format: 'docker', layerSizes: [96 * 1024, 512] });
-      const ping = await send(ctx, DOCKER, 'GET', '/v2/');
-      await ping.dump();
-      // Layers first, then the config (the schema 2 builder's Build: Stat, then Put).
-      for (const b of image.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: false });
-      await dockerPushBlob(ctx, repo, image.blobs[0]!, { headFirst: true });
-      await dockerPutManifest(ctx, repo, 'latest', image);
-    },
+/** docker / moby. */
+const docker = {
+  async pushSchema2(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('docker-push');
+    const image = makeImage({ format: 'docker', layerSizes: [96 * 1024, 512] });
+    const ping = await send(ctx, DOCKER, 'GET', '/v2/');
+    await ping.dump();
+    // Layers first, then the config (the schema 2 builder's Build: Stat, then Put).
+    for (const b of image.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: false });
+    await dockerPushBlob(ctx, repo, image.blobs[0]!, { headFirst: true });
+    await dockerPutManifest(ctx, repo, 'latest', image);
   },
-  {
-    id: 'clients.docker.push-oci',
-    title: 'docker (containerd image store) push of an OCI image works: blobs by POST + PUT with the body, manifest PUT whose Docker-Content-Digest is the digest pushed.',
-    requirements: [client('docker', '25+', SRC.dockerOci), R.push, R.pushManifest],
-    async run(ctx) {
-      const repo = ctx.freshRepo('docker-push-oci');
-      await containerdPushImage(ctx, DOCKER, repo, makeImage({ layerSizes: [32 * 1024] }), 'latest');
-    },
+  async pushOci(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('docker-push-oci');
+    await containerdPushImage(ctx, DOCKER, repo, makeImage({ layerSizes: [32 * 1024] }), 'latest');
   },
-  {
-    id: 'clients.docker.push-mount',
-    title: 'docker push to a second repository mounts the layers it knows from the first (POST ?mount=&from=): 201, or 202 and the layer is uploaded instead.',
-    requirements: [client('docker', '20.10.24', SRC.docker), R.mount, R.pushManifest],
-    async run(ctx) {
-      const f = fx(ctx);
-      const m = f.image.manifest!;
-      const repo = ctx.freshRepo('docker-mount');
-      const outcomes: string[] = [];
-      // Layers are mounted from the repository docker knows them from; the config is uploaded.
-      for (const b of m.blobs.slice(1)) outcomes.push(await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo }));
-      await dockerPushBlob(ctx, repo, m.blobs[0]!, { headFirst: true });
-      ctx.observe('docker.mount', outcomes.join(','));
-      await dockerPutManifest(ctx, repo, 'v1', m);
-      const check = await send(ctx, DOCKER, 'GET', mp(repo, m.digest), { headers: { accept: DOCKER_ACCEPT } });
-      await expectStatus(check, 200, 'docker: the mounted image pulls');
-      await check.dump();
-    },
+  async pushMount(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const m = f.image.manifest!;
+    const repo = ctx.freshRepo('docker-mount');
+    const outcomes: string[] = [];
+    // Layers are mounted from the repository docker knows them from; the config is uploaded.
+    for (const b of m.blobs.slice(1)) outcomes.push(await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo }));
+    await dockerPushBlob(ctx, repo, m.blobs[0]!, { headFirst: true });
+    ctx.observe('docker.mount', outcomes.join(','));
+    await dockerPutManifest(ctx, repo, 'v1', m);
+    const check = await send(ctx, DOCKER, 'GET', mp(repo, m.digest), { headers: { accept: DOCKER_ACCEPT } });
+    await expectStatus(check, 200, 'docker: the mounted image pulls');
+    await check.dump();
   },
-  {
-    id: 'clients.docker.pull-by-tag',
-    title: 'docker pull by tag works as recorded: GET /v2/, HEAD of the tag (one Accept line per type) for its Docker-Content-Digest, the manifest GET by that digest and verified, config and layers verified.',
-    requirements: [client('docker', '20.10.24', SRC.docker), R.pull],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const tag = needsTag(ctx);
-      const got = await dockerPull(ctx, f.repo, tag);
-      ctx.observe('docker.tag-digest', got.digest);
-      if (!ctx.readOnly) ctx.observe('docker.tag-digest-is-pushed-digest', got.digest === f.image.digest);
-    },
+  async pullByTag(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const tag = needsTag(ctx);
+    const got = await dockerPull(ctx, f.repo, tag);
+    ctx.observe('docker.tag-digest', got.digest);
+    if (!ctx.readOnly) ctx.observe('docker.tag-digest-is-pushed-digest', got.digest === f.image.digest);
   },
-  {
-    id: 'clients.docker.pull-by-digest',
-    title: 'docker pull by digest works: the manifest bytes hash to the digest asked for ("manifest verification failed" otherwise).',
-    requirements: [client('docker', '20.10.24', SRC.docker), R.pull],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      await dockerPull(ctx, f.repo, f.image.digest);
-    },
+  async pullByDigest(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    await dockerPull(ctx, f.repo, f.image.digest);
   },
-  {
-    id: 'clients.docker.manifest-list',
-    title: 'docker manifest push of a manifest list works (blobs mounted, children PUT by digest, the list by tag), and docker pulls it back through the list.',
-    requirements: [client('docker', '20.10.24', SRC.dockerList), R.mount, R.pushManifest, R.pull],
-    async run(ctx) {
-      const f = fx(ctx);
-      const repo = ctx.freshRepo('docker-list');
-      const children = [makeImage({ format: 'docker', layerSizes: [1024] }), makeImage({ format: 'docker', layerSizes: [2048] })];
-      for (const c of children) await pushImage(ctx, f.repo, c);
-      for (const c of children) {
-        for (const b of c.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo });
-        await dockerPushBlob(ctx, repo, c.blobs[0]!, { headFirst: true });
-        await dockerPutManifest(ctx, repo, c.digest, c);
+  async manifestList(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const repo = ctx.freshRepo('docker-list');
+    const children = [makeImage({ format: 'docker', layerSizes: [1024] }), makeImage({ format: 'docker', layerSizes: [2048] })];
+    for (const c of children) await pushImage(ctx, f.repo, c);
+    for (const c of children) {
+      for (const b of c.blobs.slice(1)) await dockerPushBlob(ctx, repo, b, { headFirst: true, from: f.repo });
+      await dockerPushBlob(ctx, repo, c.blobs[0]!, { headFirst: true });
+      await dockerPutManifest(ctx, repo, c.digest, c);
+    }
+    const list = makeIndex(children, 'docker');
+    await dockerPutManifest(ctx, repo, 'multi', list);
+    const got = await dockerPull(ctx, repo, 'multi');
+    expectThat(got.mediaType === MediaType.dockerManifestList, `docker: the list comes back as ${MediaType.dockerManifestList}`, `Content-Type: ${got.mediaType}`);
+  },
+};
+
+/** containerd (ctr). */
+const containerd = {
+  async pull(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const tag = needsTag(ctx);
+    const got = await containerdPull(ctx, CONTAINERD, f.repo, tag);
+    if (!ctx.readOnly) ctx.observe('containerd.tag-digest-is-pushed-digest', got.digest === f.image.digest);
+    if (f.index) await containerdPull(ctx, CONTAINERD, f.repo, f.index.tag);
+  },
+  async resumeLayer(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const b = f.blob;
+    if (b.size < 2) ctx.skip('unsupported', `the blob to resume is ${b.size} bytes`);
+    const path = bp(f.repo, b.digest);
+    const accept = `${b.mediaType}, */*`;
+    // The first attempt breaks after the first half: keep those bytes, drop the connection.
+    const offset = Math.floor(b.size / 2);
+    const first = await send(ctx, CONTAINERD, 'GET', path, { headers: { accept } });
+    await expectStatus(first, 200, 'containerd: GET layer (first attempt)');
+    const head: Buffer[] = [];
+    let have = 0;
+    for await (const c of first.body) {
+      head.push(c as Buffer);
+      have += (c as Buffer).length;
+      if (have >= offset) break;
+    }
+    first.body.destroy();
+    const kept = Buffer.concat(head).subarray(0, offset);
+    const res = await send(ctx, CONTAINERD, 'GET', path, { headers: { accept, range: `bytes=${offset}-` } });
+    if (res.status > 299) {
+      const text = await res.text(64 * 1024).catch(() => '');
+      fail(`containerd: a 2xx answer to Range: bytes=${offset}- (fetcher.open fails on any other status)`, `status ${res.status}`, res, text);
+    }
+    let rest = await res.bytes(b.size + 1024 * 1024);
+    const cr = res.header('content-range');
+    if (cr !== undefined) {
+      expectThat(cr.startsWith(`bytes ${offset}-`), `containerd: Content-Range starting "bytes ${offset}-" ("unhandled content range in response")`, `Content-Range: ${cr}`, res);
+      ctx.observe('containerd.resume', `${res.status} with Content-Range`);
+    } else {
+      // No Content-Range: containerd discards up to the offset itself.
+      expectThat(rest.length >= offset, `containerd: at least ${offset} bytes to discard ("unable to discard to offset")`, `${rest.length} bytes`, res);
+      rest = rest.subarray(offset);
+      ctx.observe('containerd.resume', `${res.status} without Content-Range (whole blob, first ${offset} bytes discarded)`);
+    }
+    expectDigest(Buffer.concat([kept, rest]), b.digest, 'containerd: the resumed layer (content commit: "unexpected commit digest")', res);
+  },
+  async push(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('containerd-push');
+    const image = makeImage({ layerSizes: [40 * 1024, 300] });
+    await containerdPushImage(ctx, CONTAINERD, repo, image, 'v1');
+    const index = makeIndex([image]);
+    await containerdPush(ctx, CONTAINERD, repo, { bytes: index.bytes, digest: index.digest, mediaType: index.mediaType }, 'multi');
+    await containerdPull(ctx, CONTAINERD, repo, 'multi');
+    // Pushed again to another repository, the blobs carry their source: mount attempts first.
+    const second = ctx.freshRepo('containerd-push-mount');
+    const outcomes: string[] = [];
+    for (const b of image.blobs) outcomes.push(await containerdPush(ctx, CONTAINERD, second, { bytes: b.bytes, digest: b.digest, mediaType: b.mediaType }, undefined, repo));
+    ctx.observe('containerd.mount', outcomes.join(','));
+    await containerdPush(ctx, CONTAINERD, second, { bytes: image.bytes, digest: image.digest, mediaType: image.mediaType }, 'v1');
+  },
+};
+
+/** containers/image: podman, buildah, skopeo. */
+const containersImage = {
+  async push(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('skopeo-push');
+    const image = makeImage({ layerSizes: [21 * 1024, 300] });
+    const ping = await send(ctx, SKOPEO, 'GET', '/v2/');
+    await ping.dump();
+    for (const b of image.blobs) {
+      if (await blobExists(ctx, SKOPEO, repo, b.digest, 'HEAD blob')) continue;
+      await skopeoUpload(ctx, repo, b.digest, b.bytes);
+    }
+    await skopeoPutManifest(ctx, repo, image);
+  },
+  async copyByDigest(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const src = f.image.manifest!;
+    const repo = ctx.freshRepo('skopeo-copy');
+    const { bytes, json } = await getManifest(ctx, SKOPEO, f.repo, src.digest, SKOPEO_ACCEPT, 'source manifest by digest');
+    const outcomes: string[] = [];
+    for (const l of json.layers ?? []) {
+      const { outcome } = await copyBlob(ctx, SKOPEO, MOUNT.skopeo, f.repo, repo, l);
+      if (outcome !== 'exists') outcomes.push(outcome);
+    }
+    ctx.observe('skopeo.mount', outcomes.join(','));
+    const cfg = json.config!;
+    const cfgBytes = await readBlob(ctx, SKOPEO, f.repo, cfg, 'GET config', true);
+    await skopeoUpload(ctx, repo, cfg.digest, cfgBytes, ' (config)');
+    await skopeoPutManifest(ctx, repo, { bytes, digest: src.digest, mediaType: src.mediaType });
+  },
+  async listTags(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const tags = new Set<string>();
+    let path: string | undefined = `/v2/${f.repo}/tags/list`;
+    for (let page = 0; path && page < 100; page++) {
+      const res = await send(ctx, SKOPEO, 'GET', path);
+      await expectStatus(res, 200, 'skopeo: GET tags/list');
+      const body = await res.text(16 * 1024 * 1024);
+      let json: { tags?: string[] | null };
+      try {
+        json = JSON.parse(body) as { tags?: string[] | null };
+      } catch {
+        fail('skopeo: a JSON tag list', 'a body that is not JSON', res, body);
       }
-      const list = makeIndex(children, 'docker');
-      await dockerPutManifest(ctx, repo, 'multi', list);
-      const got = await dockerPull(ctx, repo, 'multi');
-      expectThat(got.mediaType === MediaType.dockerManifestList, `docker: the list comes back as ${MediaType.dockerManifestList}`, `Content-Type: ${got.mediaType}`);
-    },
+      for (const t of json.tags ?? []) tags.add(t);
+      path = nextLink(res.header('link'));
+    }
+    ctx.observe('skopeo.tags', tags.size);
+    if (f.image.tag) expectThat(tags.has(f.image.tag), `skopeo: the tag list holds ${f.image.tag}`, `tags: ${[...tags].slice(0, 20).join(', ')}`);
   },
-  // ---- containerd ----
-  {
-    id: 'clients.containerd.pull',
-    title: 'containerd pull works: HEAD by tag resolves Docker-Content-Digest and Content-Length, the manifest fetched by digest has that size and digest, an index resolves to a platform, blobs are verified.',
-    requirements: [client('containerd', '1.6.20', SRC.containerd), R.head, R.pull],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const tag = needsTag(ctx);
-      const got = await containerdPull(ctx, CONTAINERD, f.repo, tag);
-      if (!ctx.readOnly) ctx.observe('containerd.tag-digest-is-pushed-digest', got.digest === f.image.digest);
-      if (f.index) await containerdPull(ctx, CONTAINERD, f.repo, f.index.tag);
-    },
-  },
-  {
-    id: 'clients.containerd.resume-layer',
-    title: 'containerd resumes an interrupted layer download with Range: bytes=<offset>-: a 206 whose Content-Range starts at the offset (or a 200 it skips into) completes to the right digest.',
-    requirements: [client('containerd', '1.6.20', SRC.containerdResume), R.range],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const b = f.blob;
-      if (b.size < 2) ctx.skip('unsupported', `the blob to resume is ${b.size} bytes`);
-      const path = bp(f.repo, b.digest);
-      const accept = `${b.mediaType}, */*`;
-      // The first attempt breaks after the first half: keep those bytes, drop the connection.
-      const offset = Math.floor(b.size / 2);
-      const first = await send(ctx, CONTAINERD, 'GET', path, { headers: { accept } });
-      await expectStatus(first, 200, 'containerd: GET layer (first attempt)');
-      const head: Buffer[] = [];
-      let have = 0;
-      for await (const c of first.body) {
-        head.push(c as Buffer);
-        have += (c as Buffer).length;
-        if (have >= offset) break;
-      }
-      first.body.destroy();
-      const kept = Buffer.concat(head).subarray(0, offset);
-      const res = await send(ctx, CONTAINERD, 'GET', path, { headers: { accept, range: `bytes=${offset}-` } });
-      if (res.status > 299) {
-        const text = await res.text(64 * 1024).catch(() => '');
-        fail(`containerd: a 2xx answer to Range: bytes=${offset}- (fetcher.open fails on any other status)`, `status ${res.status}`, res, text);
-      }
-      let rest = await res.bytes(b.size + 1024 * 1024);
-      const cr = res.header('content-range');
-      if (cr !== undefined) {
-        expectThat(cr.startsWith(`bytes ${offset}-`), `containerd: Content-Range starting "bytes ${offset}-" ("unhandled content range in response")`, `Content-Range: ${cr}`, res);
-        ctx.observe('containerd.resume', `${res.status} with Content-Range`);
-      } else {
-        // No Content-Range: containerd discards up to the offset itself.
-        expectThat(rest.length >= offset, `containerd: at least ${offset} bytes to discard ("unable to discard to offset")`, `${rest.length} bytes`, res);
-        rest = rest.subarray(offset);
-        ctx.observe('containerd.resume', `${res.status} without Content-Range (whole blob, first ${offset} bytes discarded)`);
-      }
-      expectDigest(Buffer.concat([kept, rest]), b.digest, 'containerd: the resumed layer (content commit: "unexpected commit digest")', res);
-    },
-  },
-  {
-    id: 'clients.containerd.push',
-    title: 'containerd push works: HEAD with Accept "<type>, */*" answered 404, POST (?mount=&from= when the blob came from another repository), PUT ?digest= carrying the blob, manifest PUT to the tag, each answer carrying the Docker-Content-Digest pushed.',
-    requirements: [client('containerd', '1.6.20', SRC.containerdPush), R.push, R.pushManifest],
-    async run(ctx) {
-      const repo = ctx.freshRepo('containerd-push');
-      const image = makeImage({ layerSizes: [40 * 1024, 300] });
-      await containerdPushImage(ctx, CONTAINERD, repo, image, 'v1');
-      const index = makeIndex([image]);
-      await containerdPush(ctx, CONTAINERD, repo, { bytes: index.bytes, digest: index.digest, mediaType: index.mediaType }, 'multi');
-      await containerdPull(ctx, CONTAINERD, repo, 'multi');
-      // Pushed again to another repository, the blobs carry their source: mount attempts first.
-      const second = ctx.freshRepo('containerd-push-mount');
-      const outcomes: string[] = [];
-      for (const b of image.blobs) outcomes.push(await containerdPush(ctx, CONTAINERD, second, { bytes: b.bytes, digest: b.digest, mediaType: b.mediaType }, undefined, repo));
-      ctx.observe('containerd.mount', outcomes.join(','));
-      await containerdPush(ctx, CONTAINERD, second, { bytes: image.bytes, digest: image.digest, mediaType: image.mediaType }, 'v1');
-    },
-  },
-  // ---- containers/image: podman, buildah, skopeo ----
-  {
-    id: 'clients.containers-image.push',
-    title: 'skopeo/podman/buildah push works as recorded: HEAD, POST answered 202, PATCH with Content-Length and no Content-Range answered 202, PUT ?digest= answered 201, manifest PUT.',
-    requirements: [client('skopeo', '1.9.3', SRC.skopeo), R.push, R.pushManifest],
-    async run(ctx) {
-      const who = SKOPEO;
-      const repo = ctx.freshRepo('skopeo-push');
-      const image = makeImage({ layerSizes: [21 * 1024, 300] });
-      const ping = await send(ctx, who, 'GET', '/v2/');
-      await ping.dump();
-      for (const b of image.blobs) {
-        const head = await send(ctx, who, 'HEAD', bp(repo, b.digest));
-        await head.dump();
-        if (head.status === 200) continue;
-        await expectStatus(head, 404, 'skopeo: HEAD blob');
-        const post = await send(ctx, who, 'POST', up(repo), { headers: { 'content-length': '0' } });
-        await post.dump();
-        await expectStatus(post, 202, 'skopeo: POST /blobs/uploads/ ("initiating layer upload ... failed" unless 202)');
-        const patch = await send(ctx, who, 'PATCH', location(post, 'skopeo: POST'), { headers: { 'content-type': 'application/octet-stream', 'content-length': String(b.size) }, body: b.bytes });
-        await patch.dump();
-        await expectStatus(patch, 202, 'skopeo: PATCH with the whole blob');
-        const put = await send(ctx, who, 'PUT', location(patch, 'skopeo: PATCH answer'), { query: { digest: b.digest }, headers: { 'content-type': 'application/octet-stream', 'content-length': '0' } });
-        await put.dump();
-        await expectStatus(put, 201, 'skopeo: PUT ?digest= (201 Created required)');
-        trackBlob(ctx, repo, b.digest);
-      }
-      const put = await send(ctx, who, 'PUT', mp(repo, 'v1'), { headers: { 'content-type': image.mediaType, 'content-length': String(image.bytes.length) }, body: image.bytes });
-      await put.dump();
-      await expectStatus(put, [200, 201, 202, 204], 'skopeo: PUT manifest');
-      trackManifest(ctx, repo, image.digest);
-    },
-  },
-  {
-    id: 'clients.containers-image.copy-by-digest',
-    title: 'skopeo copy by digest works as recorded: the source manifest by digest verified, layers mounted with ?from=&mount= (or uploaded on 202), config copied, manifest PUT to the tag.',
-    requirements: [client('skopeo', '1.9.3', SRC.skopeo), R.mount, R.pushManifest, R.pull],
-    async run(ctx) {
-      const who = SKOPEO;
-      const f = fx(ctx);
-      const src = f.image.manifest!;
-      const repo = ctx.freshRepo('skopeo-copy');
-      const res = await send(ctx, who, 'GET', mp(f.repo, src.digest), { headers: { accept: SKOPEO_ACCEPT } });
-      await expectStatus(res, 200, 'skopeo: GET source manifest by digest');
-      const { bytes, json } = await readManifest(res, 'skopeo: source manifest');
-      expectDigest(bytes, src.digest, 'skopeo: source manifest by digest', res);
-      const outcomes: string[] = [];
-      for (const l of json.layers ?? []) {
-        const head = await send(ctx, who, 'HEAD', bp(repo, l.digest));
-        await head.dump();
-        if (head.status === 200) continue;
-        await expectStatus(head, 404, 'skopeo: HEAD destination blob');
-        // Recorded order: from before mount.
-        const post = await send(ctx, who, 'POST', up(repo), { query: { from: f.repo, mount: l.digest }, headers: { 'content-length': '0' } });
-        await post.dump();
-        await expectStatus(post, [201, 202], 'skopeo: POST ?from=&mount=');
-        if (post.status === 202) {
-          const body = await (await send(ctx, who, 'GET', bp(f.repo, l.digest))).bytes(l.size + 1024);
-          const patch = await send(ctx, who, 'PATCH', location(post, 'skopeo: POST'), { headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }, body });
-          await patch.dump();
-          await expectStatus(patch, 202, 'skopeo: PATCH after a 202 to the mount');
-          const put = await send(ctx, who, 'PUT', location(patch, 'skopeo: PATCH answer'), { query: { digest: l.digest }, headers: { 'content-type': 'application/octet-stream', 'content-length': '0' } });
-          await put.dump();
-          await expectStatus(put, 201, 'skopeo: PUT ?digest=');
-        }
-        outcomes.push(post.status === 201 ? 'mounted' : 'uploaded');
-        trackBlob(ctx, repo, l.digest);
-      }
-      ctx.observe('skopeo.mount', outcomes.join(','));
-      const cfg = json.config!;
-      const cfgRes = await send(ctx, who, 'GET', bp(f.repo, cfg.digest));
-      await expectStatus(cfgRes, 200, 'skopeo: GET config');
-      const cfgBytes = await cfgRes.bytes(cfg.size + 1024);
-      expectDigest(cfgBytes, cfg.digest, 'skopeo: config', cfgRes);
-      const post = await send(ctx, who, 'POST', up(repo), { headers: { 'content-length': '0' } });
-      await post.dump();
-      await expectStatus(post, 202, 'skopeo: POST for the config');
-      const patch = await send(ctx, who, 'PATCH', location(post, 'skopeo: POST'), { headers: { 'content-type': 'application/octet-stream', 'content-length': String(cfgBytes.length) }, body: cfgBytes });
-      await patch.dump();
-      await expectStatus(patch, 202, 'skopeo: PATCH config');
-      const put = await send(ctx, who, 'PUT', location(patch, 'skopeo: PATCH answer'), { query: { digest: cfg.digest }, headers: { 'content-type': 'application/octet-stream', 'content-length': '0' } });
-      await put.dump();
-      await expectStatus(put, 201, 'skopeo: PUT ?digest= config');
-      trackBlob(ctx, repo, cfg.digest);
-      const mput = await send(ctx, who, 'PUT', mp(repo, 'v1'), { headers: { 'content-type': src.mediaType, 'content-length': String(bytes.length) }, body: bytes });
-      await mput.dump();
-      await expectStatus(mput, [200, 201, 202, 204], 'skopeo: PUT manifest');
-      trackManifest(ctx, repo, src.digest);
-    },
-  },
-  {
-    id: 'clients.containers-image.list-tags',
-    title: 'skopeo list-tags works as recorded: GET tags/list without n, a JSON tag list, Link rel="next" followed when present.',
-    requirements: [client('skopeo', '1.9.3', SRC.skopeoTags), R.tags],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const tags = new Set<string>();
-      let path: string | undefined = `/v2/${f.repo}/tags/list`;
-      for (let page = 0; path && page < 100; page++) {
-        const res = await send(ctx, SKOPEO, 'GET', path);
-        await expectStatus(res, 200, 'skopeo: GET tags/list');
-        const body = await res.text(16 * 1024 * 1024);
-        let json: { tags?: string[] | null };
-        try {
-          json = JSON.parse(body) as { tags?: string[] | null };
-        } catch {
-          fail('skopeo: a JSON tag list', 'a body that is not JSON', res, body);
-        }
-        for (const t of json.tags ?? []) tags.add(t);
-        path = nextLink(res.header('link'));
-      }
-      ctx.observe('skopeo.tags', tags.size);
-      if (f.image.tag) expectThat(tags.has(f.image.tag), `skopeo: the tag list holds ${f.image.tag}`, `tags: ${[...tags].slice(0, 20).join(', ')}`);
-    },
-  },
-  {
-    id: 'clients.containers-image.delete',
-    title: 'skopeo delete works as recorded: GET of the manifest by tag with the Accept list, DELETE of the digest of that body answered 202, and the tag is gone.',
-    requirements: [client('skopeo', '1.9.3', SRC.skopeoDelete), R.deleteManifest],
-    async run(ctx) {
-      const who = SKOPEO;
-      const repo = ctx.freshRepo('skopeo-delete');
-      const image = makeImage({ layerSizes: [512] });
-      await pushImage(ctx, repo, image, 'v1');
-      const get = await send(ctx, who, 'GET', mp(repo, 'v1'), { headers: { accept: SKOPEO_ACCEPT } });
-      await expectStatus(get, 200, 'skopeo: GET manifest before delete');
-      const body = await get.bytes(8 * 1024 * 1024);
-      const digest = sha256(body);
-      const del = await send(ctx, who, 'DELETE', mp(repo, digest), { headers: { accept: SKOPEO_ACCEPT } });
-      if (del.status === 405) {
-        await del.dump();
-        ctx.skip('unsupported', 'DELETE answered 405: deleting is disabled on this registry (skopeo delete fails there)');
-      }
-      await expectStatus(del, 202, 'skopeo: DELETE manifests/<digest> ("Failed to delete" unless 202)');
+  async delete(ctx: CaseContext): Promise<void> {
+    const who = SKOPEO;
+    const repo = ctx.freshRepo('skopeo-delete');
+    const image = makeImage({ layerSizes: [512] });
+    await pushImage(ctx, repo, image, 'v1');
+    const get = await send(ctx, who, 'GET', mp(repo, 'v1'), { headers: { accept: SKOPEO_ACCEPT } });
+    await expectStatus(get, 200, 'skopeo: GET manifest before delete');
+    const body = await get.bytes(8 * 1024 * 1024);
+    const digest = sha256(body);
+    const del = await send(ctx, who, 'DELETE', mp(repo, digest), { headers: { accept: SKOPEO_ACCEPT } });
+    if (del.status === 405) {
       await del.dump();
-      const after = await send(ctx, who, 'GET', mp(repo, 'v1'), { headers: { accept: SKOPEO_ACCEPT } });
-      await after.dump();
-      expectThat(after.status === 404, 'skopeo: the tag is gone after the delete (404)', `status ${after.status}`, after);
-    },
+      ctx.skip('unsupported', 'DELETE answered 405: deleting is disabled on this registry (skopeo delete fails there)');
+    }
+    await expectStatus(del, 202, 'skopeo: DELETE manifests/<digest> ("Failed to delete" unless 202)');
+    await del.dump();
+    const after = await send(ctx, who, 'GET', mp(repo, 'v1'), { headers: { accept: SKOPEO_ACCEPT } });
+    await after.dump();
+    expectThat(after.status === 404, 'skopeo: the tag is gone after the delete (404)', `status ${after.status}`, after);
   },
-  // ---- go-containerregistry / crane ----
-  {
-    id: 'clients.crane.copy-mount',
-    title: 'crane copy to another repository works: manifest GET with the comma-joined Accept list, HEAD of each blob, POST ?mount=&from=&origin= with Content-Type application/json (201, or 202 then PATCH and PUT), manifest PUT.',
-    requirements: [client('crane', 'go-containerregistry v0.20', SRC.crane), R.mount, R.pushManifest, R.pull],
-    async run(ctx) {
-      const f = fx(ctx);
-      const repo = ctx.freshRepo('crane-copy');
-      const origin = ctx.client.baseUrl.host;
-      const outcomes: string[] = [];
-      const copyBlobs = async (json: ManifestJson) => {
-        for (const d of [json.config, ...(json.layers ?? [])].filter((x): x is Descriptor => x !== undefined)) {
-          const head = await send(ctx, CRANE, 'HEAD', bp(repo, d.digest));
-          await head.dump();
-          if (head.status === 200) continue;
-          await expectStatus(head, 404, 'crane: HEAD blob (checkExistingBlob)');
-          const post = await send(ctx, CRANE, 'POST', up(repo), { query: { mount: d.digest, from: f.repo, origin }, headers: { 'content-type': 'application/json' } });
-          await post.dump();
-          if (post.status === 201) {
-            outcomes.push('mounted');
-            trackBlob(ctx, repo, d.digest);
-            continue;
-          }
-          // 202 (or a refusal, retried without the mount): the blob is streamed from the source.
-          const src = await send(ctx, CRANE, 'GET', bp(f.repo, d.digest));
-          await expectStatus(src, 200, 'crane: GET source blob');
-          const bytes = await src.bytes(d.size + 1024);
-          if (post.status === 202) {
-            const patch = await send(ctx, CRANE, 'PATCH', location(post, 'crane: POST answered 202'), { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes });
-            await patch.dump();
-            await expectStatus(patch, [202, 204, 201], 'crane: PATCH (streamBlob)');
-            const put = await send(ctx, CRANE, 'PUT', location(patch, 'crane: PATCH answer'), { query: { digest: d.digest }, headers: { 'content-type': 'application/octet-stream' } });
-            await put.dump();
-            await expectStatus(put, 201, 'crane: PUT ?digest= (commitBlob)');
-            trackBlob(ctx, repo, d.digest);
-          } else {
-            ctx.observe('crane.mount-refused-status', post.status);
-            await ggcrPushBlob(ctx, CRANE, repo, blobOf(bytes, d.mediaType));
-          }
-          outcomes.push(`uploaded(${post.status})`);
+};
+
+/** go-containerregistry / crane. */
+const crane = {
+  async copyMount(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const repo = ctx.freshRepo('crane-copy');
+    const outcomes: string[] = [];
+    const copyBlobs = async (json: ManifestJson) => {
+      for (const d of blobsOf(json)) {
+        const { outcome, status } = await copyBlob(ctx, CRANE, MOUNT.crane, f.repo, repo, d);
+        if (outcome !== 'exists') outcomes.push(outcome === 'mounted' ? outcome : `uploaded(${status})`);
+      }
+    };
+    for (const ref of ['v1', f.index!.tag]) {
+      const src = await ggcrGetManifest(ctx, CRANE, f.repo, ref);
+      if (INDEX_TYPES.has(src.mediaType)) {
+        // Children first (by digest), then the index: referential integrity.
+        for (const d of src.json.manifests ?? []) {
+          const child = await ggcrGetManifest(ctx, CRANE, f.repo, d.digest);
+          await copyBlobs(child.json);
+          await ggcrPutManifest(ctx, CRANE, repo, d.digest, { bytes: child.bytes, digest: d.digest, mediaType: child.mediaType });
         }
-      };
-      for (const ref of ['v1', f.index!.tag]) {
-        const src = await ggcrGetManifest(ctx, CRANE, f.repo, ref);
-        if (INDEX_TYPES.has(src.mediaType)) {
-          // Children first (by digest), then the index: referential integrity.
-          for (const d of src.json.manifests ?? []) {
-            const child = await ggcrGetManifest(ctx, CRANE, f.repo, d.digest);
-            await copyBlobs(child.json);
-            await ggcrPutManifest(ctx, CRANE, repo, d.digest, { bytes: child.bytes, digest: d.digest, mediaType: child.mediaType });
-          }
-        } else await copyBlobs(src.json);
-        const digest = sha256(src.bytes);
-        await ggcrPutManifest(ctx, CRANE, repo, ref, { bytes: src.bytes, digest, mediaType: src.mediaType });
-        const back = await ggcrGetManifest(ctx, CRANE, repo, digest);
-        expectThat(back.bytes.equals(src.bytes), `crane: the copy of ${ref} is byte-identical to the source manifest`, `${back.bytes.length} bytes, different`, back.res);
-      }
-      ctx.observe('crane.mount', outcomes.join(',') || 'nothing to copy');
-    },
+      } else await copyBlobs(src.json);
+      const digest = sha256(src.bytes);
+      await ggcrPutManifest(ctx, CRANE, repo, ref, { bytes: src.bytes, digest, mediaType: src.mediaType });
+      const back = await ggcrGetManifest(ctx, CRANE, repo, digest);
+      expectThat(back.bytes.equals(src.bytes), `crane: the copy of ${ref} is byte-identical to the source manifest`, `${back.bytes.length} bytes, different`, back.res);
+    }
+    ctx.observe('crane.mount', outcomes.join(',') || 'nothing to copy');
   },
-  {
-    id: 'clients.crane.ls',
-    title: 'crane ls and go-containerregistry listing work: tags/list?n=1000 (crane) and n=2 (a library caller), Link rel="next" followed to the end, every tag once.',
-    requirements: [client('crane', 'go-containerregistry v0.20', SRC.craneLs), R.tags],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      let repo = f.repo;
-      let expected: string[] | undefined;
-      if (!ctx.readOnly) {
-        repo = ctx.freshRepo('crane-ls');
-        const image = makeImage({ layerSizes: [256] });
-        expected = ['a1', 'b2', 'c3', 'd4', 'e5'];
-        for (const t of expected) await pushImage(ctx, repo, image, t);
-      }
-      for (const n of [1000, 2]) {
-        const seen: string[] = [];
-        let path: string | undefined;
-        let pages = 0;
-        do {
-          const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', `/v2/${repo}/tags/list`, { query: { n: String(n) } });
-          await expectStatus(res, 200, `crane: GET tags/list (n=${n}, page ${pages + 1})`);
-          const json = JSON.parse(await res.text(16 * 1024 * 1024)) as { tags?: string[] | null };
-          seen.push(...(json.tags ?? []));
-          path = nextLink(res.header('link'));
-          pages++;
-        } while (path && pages < 200);
-        expectThat(!path, `crane: the Link chain ends (n=${n})`, `still a next page after ${pages} pages`);
-        ctx.observe(`crane.ls.n${n}.pages`, pages);
-        expectThat(new Set(seen).size === seen.length, `crane: every tag once (n=${n})`, `duplicates in ${seen.join(', ')}`);
-        if (expected) expectThat([...seen].sort().join(',') === expected.join(','), `crane: the tags ${expected.join(', ')} (n=${n})`, seen.join(', ') || '(none)');
-      }
-    },
-  },
-  {
-    id: 'clients.crane.catalog',
-    title: 'crane catalog works: GET /v2/_catalog?n=1000, Link rel="next" followed, the repositories pushed listed.',
-    requirements: [client('crane', 'go-containerregistry v0.20', SRC.craneCatalog), R.catalog],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const repos = new Set<string>();
+  async ls(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    let repo = f.repo;
+    let expected: string[] | undefined;
+    if (!ctx.readOnly) {
+      repo = ctx.freshRepo('crane-ls');
+      const image = makeImage({ layerSizes: [256] });
+      expected = ['a1', 'b2', 'c3', 'd4', 'e5'];
+      for (const t of expected) await pushImage(ctx, repo, image, t);
+    }
+    for (const n of [1000, 2]) {
+      const seen: string[] = [];
       let path: string | undefined;
       let pages = 0;
       do {
-        const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', '/v2/_catalog', { query: { n: '1000' } });
-        if (pages === 0 && [401, 403, 404, 405].includes(res.status)) {
-          await res.dump();
-          ctx.skip('unsupported', `GET /v2/_catalog answered ${res.status}: the registry does not offer the catalog (crane catalog fails there)`);
-        }
-        await expectStatus(res, 200, 'crane: GET /v2/_catalog');
-        const json = JSON.parse(await res.text(64 * 1024 * 1024)) as { repositories?: string[] | null };
-        for (const r of json.repositories ?? []) repos.add(r);
+        const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', `/v2/${repo}/tags/list`, { query: { n: String(n) } });
+        await expectStatus(res, 200, `crane: GET tags/list (n=${n}, page ${pages + 1})`);
+        const json = JSON.parse(await res.text(16 * 1024 * 1024)) as { tags?: string[] | null };
+        seen.push(...(json.tags ?? []));
         path = nextLink(res.header('link'));
         pages++;
-      } while (path && pages < 50);
-      ctx.observe('crane.catalog.pages', pages);
-      ctx.observe('crane.catalog.repositories', repos.size);
-      if (pages < 50) expectThat(repos.has(f.repo), `crane: the catalog lists ${f.repo}`, `${repos.size} repositories without it`);
-    },
+      } while (path && pages < 200);
+      expectThat(!path, `crane: the Link chain ends (n=${n})`, `still a next page after ${pages} pages`);
+      ctx.observe(`crane.ls.n${n}.pages`, pages);
+      expectThat(new Set(seen).size === seen.length, `crane: every tag once (n=${n})`, `duplicates in ${seen.join(', ')}`);
+      if (expected) expectThat([...seen].sort().join(',') === expected.join(','), `crane: the tags ${expected.join(', ')} (n=${n})`, seen.join(', ') || '(none)');
+    }
   },
-  // ---- oras ----
-  {
-    id: 'clients.oras.push-artifact',
-    title: 'oras push of an artifact works: empty config, a titled layer, artifactType, blobs by POST + monolithic PUT (201), manifest PUT (201) with a matching Docker-Content-Digest, fetched back by tag and verified.',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.oras), R.push, R.pushManifest, R.pull],
-    async run(ctx) {
-      const repo = ctx.freshRepo('oras-push');
-      const layer = blobOf(Buffer.from('hello from oras\n'), 'application/vnd.oci.image.layer.v1.tar');
-      const json = {
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        artifactType: 'application/vnd.example.readme.v1',
-        config: descriptorOf(emptyConfig()),
-        layers: [descriptorOf(layer, { annotations: { 'org.opencontainers.image.title': 'hello.txt' } })],
-        annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
-      };
-      const m = manifestOf(json, [emptyConfig(), layer]);
-      await orasPushArtifact(ctx, ORAS, repo, m, 'v1');
-      const back = await orasFetchManifest(ctx, ORAS, repo, 'v1');
-      expectThat(back !== undefined && back.bytes.equals(m.bytes), 'oras: the artifact manifest pulls back byte-identical by tag', back ? `${back.bytes.length} bytes, different` : 'status 404');
-      await pullBlob(ctx, ORAS, repo, layer);
-    },
+  async catalog(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const repos = new Set<string>();
+    let path: string | undefined;
+    let pages = 0;
+    do {
+      const res = path ? await send(ctx, CRANE, 'GET', path) : await send(ctx, CRANE, 'GET', '/v2/_catalog', { query: { n: '1000' } });
+      if (pages === 0 && [401, 403, 404, 405].includes(res.status)) {
+        await res.dump();
+        ctx.skip('unsupported', `GET /v2/_catalog answered ${res.status}: the registry does not offer the catalog (crane catalog fails there)`);
+      }
+      await expectStatus(res, 200, 'crane: GET /v2/_catalog');
+      const json = JSON.parse(await res.text(64 * 1024 * 1024)) as { repositories?: string[] | null };
+      for (const r of json.repositories ?? []) repos.add(r);
+      path = nextLink(res.header('link'));
+      pages++;
+    } while (path && pages < 50);
+    ctx.observe('crane.catalog.pages', pages);
+    ctx.observe('crane.catalog.repositories', repos.size);
+    if (pages < 50) expectThat(repos.has(f.repo), `crane: the catalog lists ${f.repo}`, `${repos.size} repositories without it`);
   },
-  {
-    id: 'clients.oras.attach',
-    title: 'oras attach works: the referrer PUT by digest, then indexed by the registry (OCI-Subject / referrers API) or by oras under the sha256-<hex> tag.',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasAttach), R.pushManifest, R.referrers],
-    async run(ctx) {
-      const f = fx(ctx);
-      const subject = f.image.manifest!;
-      const ref = makeArtifact('application/vnd.cyclonedx+json', subject);
+};
+
+/** oras (oras-go). */
+const oras = {
+  async pushArtifact(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('oras-push');
+    const layer = blobOf(Buffer.from('hello from oras\n'), 'application/vnd.oci.image.layer.v1.tar');
+    const json = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType: 'application/vnd.example.readme.v1',
+      config: descriptorOf(emptyConfig()),
+      layers: [descriptorOf(layer, { annotations: { 'org.opencontainers.image.title': 'hello.txt' } })],
+      annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
+    };
+    const m = manifestOf(json, [emptyConfig(), layer]);
+    await orasPushArtifact(ctx, ORAS, repo, m, 'v1');
+    const back = await orasFetchManifest(ctx, ORAS, repo, 'v1');
+    expectThat(back !== undefined && back.bytes.equals(m.bytes), 'oras: the artifact manifest pulls back byte-identical by tag', back ? `${back.bytes.length} bytes, different` : 'status 404');
+    await pullBlob(ctx, ORAS, repo, layer);
+  },
+  async attach(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const subject = f.image.manifest!;
+    const ref = makeArtifact('application/vnd.cyclonedx+json', subject);
+    const put = await orasPushArtifact(ctx, ORAS, f.repo, ref, ref.digest);
+    const mode = await orasIndexReferrer(ctx, ORAS, f.repo, referrerDescriptor(ref), subject.digest, put, false);
+    ctx.observe('oras.attach', mode);
+    ctx.state.set('oras.attach', { subject: subject.digest, referrer: ref.digest, artifactType: 'application/vnd.cyclonedx+json' });
+  },
+  async attachTagSchema(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const subject = f.index!.manifest;
+    for (const at of ['application/vnd.example.sbom.v1', 'application/vnd.example.scan.v1']) {
+      const ref = makeArtifact(at, subject);
       const put = await orasPushArtifact(ctx, ORAS, f.repo, ref, ref.digest);
-      const mode = await orasIndexReferrer(ctx, ORAS, f.repo, referrerDescriptor(ref), subject.digest, put, false);
-      ctx.observe('oras.attach', mode);
-      ctx.state.set('oras.attach', { subject: subject.digest, referrer: ref.digest, artifactType: 'application/vnd.cyclonedx+json' });
-    },
+      await orasIndexReferrer(ctx, ORAS, f.repo, referrerDescriptor(ref), subject.digest, put, true);
+    }
+    const got = await orasReferrers(ctx, ORAS, f.repo, subject.digest, undefined, true);
+    expectThat(got.referrers.length === 2, 'oras: both referrers in the tag-schema index', `${got.referrers.length}: ${got.referrers.map((d) => d.artifactType).join(', ')}`);
+    ctx.state.set('oras.tag-schema', { subject: subject.digest, count: 2 });
   },
-  {
-    id: 'clients.oras.attach-tag-schema',
-    title: 'oras attach --distribution-spec v1.1-referrers-tag works: the referrers index under the sha256-<hex> tag is read, extended and PUT back.',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasAttach), R.pushManifest, R.referrers],
-    async run(ctx) {
-      const f = fx(ctx);
-      const subject = f.index!.manifest;
-      for (const at of ['application/vnd.example.sbom.v1', 'application/vnd.example.scan.v1']) {
-        const ref = makeArtifact(at, subject);
-        const put = await orasPushArtifact(ctx, ORAS, f.repo, ref, ref.digest);
-        await orasIndexReferrer(ctx, ORAS, f.repo, referrerDescriptor(ref), subject.digest, put, true);
-      }
-      const got = await orasReferrers(ctx, ORAS, f.repo, subject.digest, undefined, true);
-      expectThat(got.referrers.length === 2, 'oras: both referrers in the tag-schema index', `${got.referrers.length}: ${got.referrers.map((d) => d.artifactType).join(', ')}`);
-      ctx.state.set('oras.tag-schema', { subject: subject.digest, count: 2 });
-    },
+  async discover(ctx: CaseContext): Promise<void> {
+    const f = await content(ctx);
+    const att = ctx.state.get('oras.attach') as { subject: string; referrer: string; artifactType: string } | undefined;
+    if (!att && !ctx.readOnly) ctx.skip('dependency', 'clients.oras.attach did not pass: nothing to discover');
+    const subject = att?.subject ?? f.image.digest;
+    const all = await orasReferrers(ctx, ORAS, f.repo, subject);
+    ctx.observe('oras.discover', all.mode);
+    ctx.observe('oras.discover.referrers', all.referrers.length);
+    if (!att) return;
+    expectThat(all.referrers.some((d) => d.digest === att.referrer), `oras: the referrer ${att.referrer} is discovered (${all.mode})`, `${all.referrers.length} referrers without it`);
+    const filtered = await orasReferrers(ctx, ORAS, f.repo, subject, att.artifactType);
+    expectThat(filtered.referrers.length > 0 && filtered.referrers.every((d) => d.artifactType === att.artifactType), `oras: discover --artifact-type ${att.artifactType} lists only that type`, filtered.referrers.map((d) => d.artifactType).join(', ') || '(none)');
   },
-  {
-    id: 'clients.oras.discover',
-    title: 'oras discover finds the attached referrer, through the referrers API (200, Content-Type an OCI index, client-side filter unless OCI-Filters-Applied) or the tag-schema fallback.',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasDiscover), R.referrers],
-    readOnly: true,
-    async run(ctx) {
-      const f = await content(ctx);
-      const att = ctx.state.get('oras.attach') as { subject: string; referrer: string; artifactType: string } | undefined;
-      if (!att && !ctx.readOnly) ctx.skip('dependency', 'clients.oras.attach did not pass: nothing to discover');
-      const subject = att?.subject ?? f.image.digest;
-      const all = await orasReferrers(ctx, ORAS, f.repo, subject);
-      ctx.observe('oras.discover', all.mode);
-      ctx.observe('oras.discover.referrers', all.referrers.length);
-      if (!att) return;
-      expectThat(all.referrers.some((d) => d.digest === att.referrer), `oras: the referrer ${att.referrer} is discovered (${all.mode})`, `${all.referrers.length} referrers without it`);
-      const filtered = await orasReferrers(ctx, ORAS, f.repo, subject, att.artifactType);
-      expectThat(filtered.referrers.length > 0 && filtered.referrers.every((d) => d.artifactType === att.artifactType), `oras: discover --artifact-type ${att.artifactType} lists only that type`, filtered.referrers.map((d) => d.artifactType).join(', ') || '(none)');
-    },
+  async discoverTagSchema(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const st = ctx.state.get('oras.tag-schema') as { subject: string; count: number };
+    const got = await orasReferrers(ctx, ORAS, f.repo, st.subject, 'application/vnd.example.scan.v1', true);
+    expectThat(got.referrers.length === 1, 'oras: one referrer of artifactType application/vnd.example.scan.v1 in the tag index', String(got.referrers.length));
   },
-  {
-    id: 'clients.oras.discover-tag-schema',
-    title: 'oras discover --distribution-spec v1.1-referrers-tag finds referrers in the sha256-<hex> tag index (what oras does on a registry without the referrers API).',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasDiscover), R.referrers],
-    dependsOn: ['clients.oras.attach-tag-schema'],
-    async run(ctx) {
-      const f = fx(ctx);
-      const st = ctx.state.get('oras.tag-schema') as { subject: string; count: number };
-      const got = await orasReferrers(ctx, ORAS, f.repo, st.subject, 'application/vnd.example.scan.v1', true);
-      expectThat(got.referrers.length === 1, 'oras: one referrer of artifactType application/vnd.example.scan.v1 in the tag index', String(got.referrers.length));
-    },
+  async copyRecursive(ctx: CaseContext): Promise<void> {
+    const f = fx(ctx);
+    const att = ctx.state.get('oras.attach') as { subject: string; referrer: string };
+    const dst = ctx.freshRepo('oras-cp');
+    const found = await orasReferrers(ctx, ORAS, f.repo, att.subject);
+    const copyOne = async (digest: string): Promise<{ m: Raw & { json: ManifestJson }; put: RegistryResponse }> => {
+      const src = await orasFetchManifest(ctx, ORAS, f.repo, digest);
+      if (!src) fail(`oras: the source manifest ${digest}`, 'status 404');
+      for (const d of blobsOf(src.json)) await copyBlob(ctx, ORAS, MOUNT.oras, f.repo, dst, d);
+      const m = { bytes: src.bytes, digest: src.digest, mediaType: src.json.mediaType ?? MediaType.ociManifest, json: src.json };
+      const put = await orasPutManifest(ctx, ORAS, dst, digest, m);
+      return { m, put };
+    };
+    await copyOne(att.subject);
+    for (const r of found.referrers) {
+      const { m, put } = await copyOne(r.digest);
+      await orasIndexReferrer(ctx, ORAS, dst, referrerDescriptor(m), att.subject, put, false);
+    }
+    const there = await orasReferrers(ctx, ORAS, dst, att.subject);
+    expectThat(there.referrers.some((d) => d.digest === att.referrer), `oras: the referrer ${att.referrer} is discoverable in the copy (${there.mode})`, `${there.referrers.length} referrers`);
   },
-  {
-    id: 'clients.oras.copy-recursive',
-    title: 'oras cp -r works: the subject and its referrers copied to another repository (blobs mounted or uploaded, manifests by digest, subject first), and the referrers discoverable there.',
-    requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasCopy), R.mount, R.pushManifest, R.referrers],
-    dependsOn: ['clients.oras.attach'],
-    async run(ctx) {
-      const f = fx(ctx);
-      const att = ctx.state.get('oras.attach') as { subject: string; referrer: string };
-      const dst = ctx.freshRepo('oras-cp');
-      const found = await orasReferrers(ctx, ORAS, f.repo, att.subject);
-      const copyOne = async (digest: string): Promise<{ m: Raw & { json: ManifestJson }; put: RegistryResponse }> => {
-        const src = await orasFetchManifest(ctx, ORAS, f.repo, digest);
-        if (!src) fail(`oras: the source manifest ${digest}`, 'status 404');
-        for (const d of [src.json.config, ...(src.json.layers ?? [])].filter((x): x is Descriptor => x !== undefined)) {
-          const head = await send(ctx, ORAS, 'HEAD', bp(dst, d.digest));
-          await head.dump();
-          if (head.status === 200) continue;
-          const post = await send(ctx, ORAS, 'POST', up(dst), { query: { mount: d.digest, from: f.repo } });
-          await post.dump();
-          await expectStatus(post, [201, 202], 'oras: POST ?mount=&from= (Mount)');
-          if (post.status === 202) {
-            const bytes = await (await send(ctx, ORAS, 'GET', bp(f.repo, d.digest))).bytes(d.size + 1024);
-            const put = await send(ctx, ORAS, 'PUT', location(post, 'oras: mount answered 202'), { query: { digest: d.digest }, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, body: bytes });
-            await put.dump();
-            await expectStatus(put, 201, 'oras: PUT ?digest= after a 202 to the mount');
-          }
-          trackBlob(ctx, dst, d.digest);
-        }
-        const m = { bytes: src.bytes, digest: src.digest, mediaType: src.json.mediaType ?? MediaType.ociManifest, json: src.json };
-        const put = await orasPutManifest(ctx, ORAS, dst, digest, m);
-        return { m, put };
-      };
-      await copyOne(att.subject);
-      for (const r of found.referrers) {
-        const { m, put } = await copyOne(r.digest);
-        await orasIndexReferrer(ctx, ORAS, dst, referrerDescriptor(m), att.subject, put, false);
-      }
-      const there = await orasReferrers(ctx, ORAS, dst, att.subject);
-      expectThat(there.referrers.some((d) => d.digest === att.referrer), `oras: the referrer ${att.referrer} is discoverable in the copy (${there.mode})`, `${there.referrers.length} referrers`);
-    },
+};
+
+/** helm. */
+const helm = {
+  async push(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('helm');
+    const version = '0.1.0+build.7';
+    const config = blobOf(Buffer.from(JSON.stringify({ name: 'regprobe-chart', version, description: 'A chart pushed by a replayed helm', apiVersion: 'v2', appVersion: '1.0.0', type: 'application' })), 'application/vnd.cncf.helm.config.v1+json');
+    const chart = blobOf(gz(`regprobe-chart/Chart.yaml\napiVersion: v2\nname: regprobe-chart\nversion: ${version}\n${uniqueBytes(64).toString('hex')}\n`), 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
+    const json = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: descriptorOf(config),
+      layers: [descriptorOf(chart)],
+      annotations: { 'org.opencontainers.image.title': 'regprobe-chart', 'org.opencontainers.image.version': version, 'org.opencontainers.image.description': 'A chart pushed by a replayed helm' },
+    };
+    const m = manifestOf(json, [config, chart]);
+    const tag = version.replace('+', '_');
+    await orasPushArtifact(ctx, HELM, repo, m, tag);
+    ctx.state.set('helm', { repo, tag, digest: m.digest, version });
   },
+  async pull(ctx: CaseContext): Promise<void> {
+    const h = ctx.state.get('helm') as { repo: string; tag: string; digest: string; version: string };
+    const tags = await send(ctx, HELM, 'GET', `/v2/${h.repo}/tags/list`);
+    await expectStatus(tags, 200, 'helm: GET tags/list (latest version lookup)');
+    const list = (JSON.parse(await tags.text()) as { tags?: string[] }).tags ?? [];
+    expectThat(list.includes(h.tag), `helm: the tag list holds ${h.tag}`, list.join(', '), tags);
+    const got = await orasFetchManifest(ctx, HELM, h.repo, h.tag, MediaType.ociManifest);
+    if (!got) fail(`helm: the chart manifest ${h.tag}`, 'status 404');
+    expectThat(got.digest === h.digest, `helm: the chart manifest digest ${h.digest}`, got.digest);
+    expectThat(got.json.config?.mediaType === 'application/vnd.cncf.helm.config.v1+json', 'helm: config media type application/vnd.cncf.helm.config.v1+json', String(got.json.config?.mediaType));
+    const chart = (got.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
+    if (!chart) fail('helm: a layer of type application/vnd.cncf.helm.chart.content.v1.tar+gzip ("manifest does not contain a layer with mediatype ...")', (got.json.layers ?? []).map((l) => l.mediaType).join(', '));
+    await pullBlob(ctx, HELM, h.repo, got.json.config!);
+    await pullBlob(ctx, HELM, h.repo, chart);
+  },
+};
+
+/** cosign. */
+const cosign = {
+  async sign(ctx: CaseContext): Promise<void> {
+    const { f, digest, reference, tag } = await cosignTarget(ctx, '.sig');
+    // cosign first looks for existing signatures to append to: 404 means none.
+    const existing = await send(ctx, COSIGN, 'GET', mp(f.repo, tag), { headers: { accept: GGCR_ACCEPT } });
+    await existing.dump();
+    expectThat([200, 404].includes(existing.status), 'cosign: GET of the signature tag answers 200 or 404', `status ${existing.status}`, existing);
+    const payload = simpleSigningPayload(reference, digest);
+    const sig = signBytes('sha256', payload, cosignKey(ctx).priv).toString('base64');
+    const m = cosignSignatureManifest(payload, sig);
+    await ggcrPushImage(ctx, COSIGN, f.repo, m, tag);
+    ctx.state.set('cosign.sign', { digest, tag });
+  },
+  async verify(ctx: CaseContext): Promise<void> {
+    const { f, digest, reference, tag } = await cosignTarget(ctx, '.sig');
+    const res = await send(ctx, COSIGN, 'GET', mp(f.repo, tag), { headers: { accept: GGCR_ACCEPT } });
+    if (res.status === 404) {
+      const text = await res.text(64 * 1024).catch(() => '');
+      fail(`cosign: the signature tag ${tag} ("no signatures found" otherwise)`, 'status 404', res, text);
+    }
+    await expectStatus(res, 200, `cosign: GET ${tag}`);
+    const { json } = await readManifest(res, 'cosign: signature manifest');
+    const layers = (json.layers ?? []).filter((l) => l.mediaType === 'application/vnd.dev.cosign.simplesigning.v1+json');
+    expectThat(layers.length > 0, 'cosign: a simple-signing layer in the signature image', (json.layers ?? []).map((l) => l.mediaType).join(', ') || 'no layers', res);
+    let verified = 0;
+    for (const l of layers) {
+      const payload = await readBlob(ctx, COSIGN, f.repo, l, 'GET signature payload', true);
+      const p = JSON.parse(payload.toString('utf8')) as { critical?: { image?: { 'docker-manifest-digest'?: string }; identity?: { 'docker-reference'?: string } } };
+      expectThat(p.critical?.image?.['docker-manifest-digest'] === digest, `cosign: the payload signs ${digest}`, String(p.critical?.image?.['docker-manifest-digest']));
+      expectThat(p.critical?.identity?.['docker-reference'] === reference, `cosign: the payload names ${f.repo}`, String(p.critical?.identity?.['docker-reference']));
+      const sig = l.annotations?.['dev.cosignproject.cosign/signature'] ?? '';
+      if (verifyBytes('sha256', payload, cosignKey(ctx).pub, Buffer.from(sig, 'base64'))) verified++;
+    }
+    expectThat(verified > 0, 'cosign: a signature that verifies with the public key', `${layers.length} signatures, none verified`);
+  },
+  async attest(ctx: CaseContext): Promise<void> {
+    const { f, digest, reference, tag } = await cosignTarget(ctx, '.att');
+    const statement = { _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ name: reference, digest: { sha256: digest.slice(7) } }], predicate: { builder: { id: 'regprobe' } } };
+    const body = Buffer.from(JSON.stringify(statement));
+    const pae = Buffer.concat([Buffer.from(`DSSEv1 28 application/vnd.in-toto+json ${body.length} `), body]);
+    const envelope = Buffer.from(JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: body.toString('base64'), signatures: [{ keyid: '', sig: signBytes('sha256', pae, cosignKey(ctx).priv).toString('base64') }] }));
+    const m = cosignSignatureManifest(envelope, '', 'application/vnd.dsse.envelope.v1+json', { predicateType: 'https://slsa.dev/provenance/v0.2' });
+    await ggcrPushImage(ctx, COSIGN, f.repo, m, tag);
+    const back = await ggcrGetManifest(ctx, COSIGN, f.repo, tag);
+    const layer = (back.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.dsse.envelope.v1+json' && l.annotations?.predicateType === 'https://slsa.dev/provenance/v0.2');
+    if (!layer) fail('cosign: the attestation layer with its predicateType annotation', (back.json.layers ?? []).map((l) => l.mediaType).join(', '), back.res);
+    await pullBlob(ctx, COSIGN, f.repo, layer);
+  },
+  async referrersMode(ctx: CaseContext): Promise<void> {
+    const { f, digest, reference } = await cosignTarget(ctx, '.sig');
+    const subject = f.image.manifest!;
+    const payload = simpleSigningPayload(reference, digest);
+    const layer = blobOf(payload, 'application/vnd.dev.cosign.simplesigning.v1+json');
+    const at = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+    // The config carries the artifact type as its media type (go-containerregistry derives a
+    // referrer's artifactType from it), with the empty JSON as content.
+    const config = blobOf(Buffer.from('{}'), at);
+    const json = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType: at,
+      config: descriptorOf(config),
+      layers: [descriptorOf(layer, { annotations: { 'dev.cosignproject.cosign/signature': signBytes('sha256', payload, cosignKey(ctx).priv).toString('base64') } })],
+      subject: manifestDescriptor(subject),
+    };
+    const m = manifestOf(json, [config, layer]);
+    for (const b of m.blobs) await ggcrPushBlob(ctx, COSIGN, f.repo, b);
+    await ggcrPutManifest(ctx, COSIGN, f.repo, m.digest, m);
+    ctx.observe('cosign.referrers-push', await ggcrIndexReferrer(ctx, COSIGN, f.repo, m, subject.digest));
+    const found = await orasReferrers(ctx, COSIGN, f.repo, subject.digest, at);
+    ctx.observe('cosign.referrers', found.mode);
+    expectThat(found.referrers.some((d) => d.digest === m.digest), `cosign: the signature ${m.digest} is found as a referrer (${found.mode})`, `${found.referrers.length} referrers of that type`);
+  },
+};
+
+/** BuildKit. */
+const buildkit = {
+  async cacheExportIndex(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('buildkit-cache');
+    const layers = [blobOf(uniqueBytes(8192)), blobOf(uniqueBytes(2048))];
+    const cacheConfig = blobOf(Buffer.from(JSON.stringify({ layers: layers.map((l, i) => ({ blob: l.digest, parent: i - 1 })), records: [{ digest: sha256(Buffer.from('rec')), layers: [{ layer: 1 }] }] })), 'application/vnd.buildkit.cacheconfig.v0');
+    for (const b of [...layers, cacheConfig]) await containerdPush(ctx, BUILDKIT, repo, { bytes: b.bytes, digest: b.digest, mediaType: b.mediaType });
+    const index = manifestOf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...layers.map((l) => descriptorOf(l, { annotations: { 'buildkit/createdat': '2026-01-01T00:00:00Z', 'containerd.io/uncompressed': l.digest } })), descriptorOf(cacheConfig)] }, []);
+    await containerdPush(ctx, BUILDKIT, repo, { bytes: index.bytes, digest: index.digest, mediaType: index.mediaType }, 'buildcache');
+    // --cache-from: resolve the tag, fetch the index, find the cache config, fetch it.
+    const head = await send(ctx, BUILDKIT, 'HEAD', mp(repo, 'buildcache'), { headers: { accept: CONTAINERD_ACCEPT } });
+    await head.dump();
+    await expectStatus(head, 200, 'buildkit: HEAD buildcache');
+    const { json, res } = await getManifest(ctx, BUILDKIT, repo, index.digest, `${MediaType.ociIndex}, */*`, 'the cache index');
+    const cfg = (json.manifests ?? []).find((d) => d.mediaType === 'application/vnd.buildkit.cacheconfig.v0');
+    if (!cfg) fail('buildkit: the cache config descriptor in the index', 'none', res);
+    await pullBlob(ctx, BUILDKIT, repo, cfg, { accept: `${cfg.mediaType}, */*` }, 'cache config');
+  },
+  async cacheExportImageManifest(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('buildkit-cache-im');
+    const layer = blobOf(uniqueBytes(4096));
+    const cacheConfig = blobOf(Buffer.from(JSON.stringify({ layers: [{ blob: layer.digest, parent: -1 }], records: [] })), 'application/vnd.buildkit.cacheconfig.v0');
+    const m = manifestOf({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: descriptorOf(cacheConfig), layers: [descriptorOf(layer)] }, [cacheConfig, layer]);
+    await containerdPushImage(ctx, BUILDKIT, repo, m, 'buildcache');
+    await containerdPull(ctx, BUILDKIT, repo, 'buildcache');
+  },
+};
+
+/** Flux. */
+const flux = {
+  async pushArtifact(ctx: CaseContext): Promise<void> {
+    const repo = ctx.freshRepo('flux');
+    const config = blobOf(Buffer.from('{}'), 'application/vnd.cncf.flux.config.v1+json');
+    const layer = blobOf(gz(`kustomization.yaml\n${uniqueBytes(32).toString('hex')}\n`), 'application/vnd.cncf.flux.content.v1.tar+gzip');
+    const m = manifestOf({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: descriptorOf(config),
+      layers: [descriptorOf(layer)],
+      annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z', 'org.opencontainers.image.source': 'https://github.com/example/fleet', 'org.opencontainers.image.revision': 'main@sha1:0123456789abcdef0123456789abcdef01234567' },
+    }, [config, layer]);
+    await ggcrPushImage(ctx, FLUX, repo, m, '1.0.0');
+    await ggcrPutManifest(ctx, FLUX, repo, '1.1.0', m);
+    ctx.state.set('flux', { repo, digest: m.digest });
+  },
+  async pullArtifact(ctx: CaseContext): Promise<void> {
+    const st = ctx.state.get('flux') as { repo: string; digest: string };
+    const res = await send(ctx, FLUX, 'GET', `/v2/${st.repo}/tags/list`, { query: { n: '1000' } });
+    await expectStatus(res, 200, 'flux: GET tags/list');
+    const tags = ((JSON.parse(await res.text()) as { tags?: string[] }).tags ?? []).filter((t) => /^\d+\.\d+\.\d+$/.test(t));
+    const semver = (t: string) => t.split('.').map(Number);
+    const latest = tags.sort((a, b) => {
+      const x = semver(a);
+      const y = semver(b);
+      return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+    }).at(-1);
+    expectThat(latest === '1.1.0', 'flux: semver ">=1.0.0" selects 1.1.0', String(latest));
+    const digest = await ggcrHeadManifest(ctx, FLUX, st.repo, latest!);
+    expectThat(digest === st.digest, `flux: the revision digest ${st.digest}`, digest);
+    const got = await ggcrGetManifest(ctx, FLUX, st.repo, digest);
+    const layer = (got.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.cncf.flux.content.v1.tar+gzip');
+    if (!layer) fail('flux: a layer of type application/vnd.cncf.flux.content.v1.tar+gzip', (got.json.layers ?? []).map((l) => l.mediaType).join(', '), got.res);
+    await pullBlob(ctx, FLUX, st.repo, layer);
+  },
+};
+
+/** The cases: one row each, its run one of the flows above. */
+const cases: CaseDefinition[] = [
+  // ---- docker / moby ----
+  { id: 'clients.docker.push-schema2', title: 'docker push of a Docker schema 2 image works as recorded: POST, chunked PATCH (no Content-Type, no Content-Range) answered with a Range, PUT ?digest=, HEAD with Content-Length, the config HEADed first, manifest PUT answered with Docker-Content-Digest.', requirements: [client('docker', '20.10.24', SRC.docker), R.push, R.pushManifest], run: docker.pushSchema2 },
+  { id: 'clients.docker.push-oci', title: 'docker (containerd image store) push of an OCI image works: blobs by POST + PUT with the body, manifest PUT whose Docker-Content-Digest is the digest pushed.', requirements: [client('docker', '25+', SRC.dockerOci), R.push, R.pushManifest], run: docker.pushOci },
+  { id: 'clients.docker.push-mount', title: 'docker push to a second repository mounts the layers it knows from the first (POST ?mount=&from=): 201, or 202 and the layer is uploaded instead.', requirements: [client('docker', '20.10.24', SRC.docker), R.mount, R.pushManifest], run: docker.pushMount },
+  { id: 'clients.docker.pull-by-tag', title: 'docker pull by tag works as recorded: GET /v2/, HEAD of the tag (one Accept line per type) for its Docker-Content-Digest, the manifest GET by that digest and verified, config and layers verified.', requirements: [client('docker', '20.10.24', SRC.docker), R.pull], readOnly: true, run: docker.pullByTag },
+  { id: 'clients.docker.pull-by-digest', title: 'docker pull by digest works: the manifest bytes hash to the digest asked for ("manifest verification failed" otherwise).', requirements: [client('docker', '20.10.24', SRC.docker), R.pull], readOnly: true, run: docker.pullByDigest },
+  { id: 'clients.docker.manifest-list', title: 'docker manifest push of a manifest list works (blobs mounted, children PUT by digest, the list by tag), and docker pulls it back through the list.', requirements: [client('docker', '20.10.24', SRC.dockerList), R.mount, R.pushManifest, R.pull], run: docker.manifestList },
+  // ---- containerd ----
+  { id: 'clients.containerd.pull', title: 'containerd pull works: HEAD by tag resolves Docker-Content-Digest and Content-Length, the manifest fetched by digest has that size and digest, an index resolves to a platform, blobs are verified.', requirements: [client('containerd', '1.6.20', SRC.containerd), R.head, R.pull], readOnly: true, run: containerd.pull },
+  { id: 'clients.containerd.resume-layer', title: 'containerd resumes an interrupted layer download with Range: bytes=<offset>-: a 206 whose Content-Range starts at the offset (or a 200 it skips into) completes to the right digest.', requirements: [client('containerd', '1.6.20', SRC.containerdResume), R.range], readOnly: true, run: containerd.resumeLayer },
+  { id: 'clients.containerd.push', title: 'containerd push works: HEAD with Accept "<type>, */*" answered 404, POST (?mount=&from= when the blob came from another repository), PUT ?digest= carrying the blob, manifest PUT to the tag, each answer carrying the Docker-Content-Digest pushed.', requirements: [client('containerd', '1.6.20', SRC.containerdPush), R.push, R.pushManifest], run: containerd.push },
+  // ---- containers/image: podman, buildah, skopeo ----
+  { id: 'clients.containers-image.push', title: 'skopeo/podman/buildah push works as recorded: HEAD, POST answered 202, PATCH with Content-Length and no Content-Range answered 202, PUT ?digest= answered 201, manifest PUT.', requirements: [client('skopeo', '1.9.3', SRC.skopeo), R.push, R.pushManifest], run: containersImage.push },
+  { id: 'clients.containers-image.copy-by-digest', title: 'skopeo copy by digest works as recorded: the source manifest by digest verified, layers mounted with ?from=&mount= (or uploaded on 202), config copied, manifest PUT to the tag.', requirements: [client('skopeo', '1.9.3', SRC.skopeo), R.mount, R.pushManifest, R.pull], run: containersImage.copyByDigest },
+  { id: 'clients.containers-image.list-tags', title: 'skopeo list-tags works as recorded: GET tags/list without n, a JSON tag list, Link rel="next" followed when present.', requirements: [client('skopeo', '1.9.3', SRC.skopeoTags), R.tags], readOnly: true, run: containersImage.listTags },
+  { id: 'clients.containers-image.delete', title: 'skopeo delete works as recorded: GET of the manifest by tag with the Accept list, DELETE of the digest of that body answered 202, and the tag is gone.', requirements: [client('skopeo', '1.9.3', SRC.skopeoDelete), R.deleteManifest], run: containersImage.delete },
+  // ---- go-containerregistry / crane ----
+  { id: 'clients.crane.copy-mount', title: 'crane copy to another repository works: manifest GET with the comma-joined Accept list, HEAD of each blob, POST ?mount=&from=&origin= with Content-Type application/json (201, or 202 then PATCH and PUT), manifest PUT.', requirements: [client('crane', 'go-containerregistry v0.20', SRC.crane), R.mount, R.pushManifest, R.pull], run: crane.copyMount },
+  { id: 'clients.crane.ls', title: 'crane ls and go-containerregistry listing work: tags/list?n=1000 (crane) and n=2 (a library caller), Link rel="next" followed to the end, every tag once.', requirements: [client('crane', 'go-containerregistry v0.20', SRC.craneLs), R.tags], readOnly: true, run: crane.ls },
+  { id: 'clients.crane.catalog', title: 'crane catalog works: GET /v2/_catalog?n=1000, Link rel="next" followed, the repositories pushed listed.', requirements: [client('crane', 'go-containerregistry v0.20', SRC.craneCatalog), R.catalog], readOnly: true, run: crane.catalog },
+  // ---- oras ----
+  { id: 'clients.oras.push-artifact', title: 'oras push of an artifact works: empty config, a titled layer, artifactType, blobs by POST + monolithic PUT (201), manifest PUT (201) with a matching Docker-Content-Digest, fetched back by tag and verified.', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.oras), R.push, R.pushManifest, R.pull], run: oras.pushArtifact },
+  { id: 'clients.oras.attach', title: 'oras attach works: the referrer PUT by digest, then indexed by the registry (OCI-Subject / referrers API) or by oras under the sha256-<hex> tag.', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasAttach), R.pushManifest, R.referrers], run: oras.attach },
+  { id: 'clients.oras.attach-tag-schema', title: 'oras attach --distribution-spec v1.1-referrers-tag works: the referrers index under the sha256-<hex> tag is read, extended and PUT back.', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasAttach), R.pushManifest, R.referrers], run: oras.attachTagSchema },
+  { id: 'clients.oras.discover', title: 'oras discover finds the attached referrer, through the referrers API (200, Content-Type an OCI index, client-side filter unless OCI-Filters-Applied) or the tag-schema fallback.', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasDiscover), R.referrers], readOnly: true, run: oras.discover },
+  { id: 'clients.oras.discover-tag-schema', title: 'oras discover --distribution-spec v1.1-referrers-tag finds referrers in the sha256-<hex> tag index (what oras does on a registry without the referrers API).', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasDiscover), R.referrers], dependsOn: ['clients.oras.attach-tag-schema'], run: oras.discoverTagSchema },
+  { id: 'clients.oras.copy-recursive', title: 'oras cp -r works: the subject and its referrers copied to another repository (blobs mounted or uploaded, manifests by digest, subject first), and the referrers discoverable there.', requirements: [client('oras', '1.2 (oras-go v2.5)', SRC.orasCopy), R.mount, R.pushManifest, R.referrers], dependsOn: ['clients.oras.attach'], run: oras.copyRecursive },
   // ---- helm ----
-  {
-    id: 'clients.helm.push',
-    title: 'helm push of a chart works: config application/vnd.cncf.helm.config.v1+json, layer application/vnd.cncf.helm.chart.content.v1.tar+gzip, tagged with the chart version ("+" written "_").',
-    requirements: [client('helm', 'v3.14', SRC.helm), R.push, R.pushManifest],
-    async run(ctx) {
-      const repo = ctx.freshRepo('helm');
-      const version = '0.1.0+build.7';
-      const config = blobOf(Buffer.from(JSON.stringify({ name: 'regprobe-chart', version, description: 'A chart pushed by a replayed helm', apiVersion: 'v2', appVersion: '1.0.0', type: 'application' })), 'application/vnd.cncf.helm.config.v1+json');
-      const chart = blobOf(gz(`regprobe-chart/Chart.yaml\napiVersion: v2\nname: regprobe-chart\nversion: ${version}\n${uniqueBytes(64).toString('hex')}\n`), 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
-      const json = {
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        config: descriptorOf(config),
-        layers: [descriptorOf(chart)],
-        annotations: { 'org.opencontainers.image.title': 'regprobe-chart', 'org.opencontainers.image.version': version, 'org.opencontainers.image.description': 'A chart pushed by a replayed helm' },
-      };
-      const m = manifestOf(json, [config, chart]);
-      const tag = version.replace('+', '_');
-      await orasPushArtifact(ctx, HELM, repo, m, tag);
-      ctx.state.set('helm', { repo, tag, digest: m.digest, version });
-    },
-  },
-  {
-    id: 'clients.helm.pull',
-    title: 'helm pull works: the tag found in tags/list, the manifest by tag with the OCI manifest Accept, helm\'s config and chart media types intact, chart and config verified.',
-    requirements: [client('helm', 'v3.14', SRC.helm), R.tags, R.pull],
-    dependsOn: ['clients.helm.push'],
-    async run(ctx) {
-      const h = ctx.state.get('helm') as { repo: string; tag: string; digest: string; version: string };
-      const tags = await send(ctx, HELM, 'GET', `/v2/${h.repo}/tags/list`);
-      await expectStatus(tags, 200, 'helm: GET tags/list (latest version lookup)');
-      const list = (JSON.parse(await tags.text()) as { tags?: string[] }).tags ?? [];
-      expectThat(list.includes(h.tag), `helm: the tag list holds ${h.tag}`, list.join(', '), tags);
-      const got = await orasFetchManifest(ctx, HELM, h.repo, h.tag, MediaType.ociManifest);
-      if (!got) fail(`helm: the chart manifest ${h.tag}`, 'status 404');
-      expectThat(got.digest === h.digest, `helm: the chart manifest digest ${h.digest}`, got.digest);
-      expectThat(got.json.config?.mediaType === 'application/vnd.cncf.helm.config.v1+json', 'helm: config media type application/vnd.cncf.helm.config.v1+json', String(got.json.config?.mediaType));
-      const chart = (got.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.cncf.helm.chart.content.v1.tar+gzip');
-      if (!chart) fail('helm: a layer of type application/vnd.cncf.helm.chart.content.v1.tar+gzip ("manifest does not contain a layer with mediatype ...")', (got.json.layers ?? []).map((l) => l.mediaType).join(', '));
-      await pullBlob(ctx, HELM, h.repo, got.json.config!);
-      await pullBlob(ctx, HELM, h.repo, chart);
-    },
-  },
+  { id: 'clients.helm.push', title: 'helm push of a chart works: config application/vnd.cncf.helm.config.v1+json, layer application/vnd.cncf.helm.chart.content.v1.tar+gzip, tagged with the chart version ("+" written "_").', requirements: [client('helm', 'v3.14', SRC.helm), R.push, R.pushManifest], run: helm.push },
+  { id: 'clients.helm.pull', title: 'helm pull works: the tag found in tags/list, the manifest by tag with the OCI manifest Accept, helm\'s config and chart media types intact, chart and config verified.', requirements: [client('helm', 'v3.14', SRC.helm), R.tags, R.pull], dependsOn: ['clients.helm.push'], run: helm.pull },
   // ---- cosign ----
-  {
-    id: 'clients.cosign.sign',
-    title: 'cosign sign works: the signature image (simple-signing layer, signature annotation) pushed under the tag sha256-<hex>.sig of the signed digest.',
-    requirements: [client('cosign', 'v2.2', SRC.cosign), R.push, R.pushManifest],
-    async run(ctx) {
-      const f = fx(ctx);
-      const digest = await ggcrHeadManifest(ctx, COSIGN, f.repo, 'v1');
-      const tag = `${referrersTag(digest)}.sig`;
-      // cosign first looks for existing signatures to append to: 404 means none.
-      const existing = await send(ctx, COSIGN, 'GET', mp(f.repo, tag), { headers: { accept: GGCR_ACCEPT } });
-      await existing.dump();
-      expectThat([200, 404].includes(existing.status), 'cosign: GET of the signature tag answers 200 or 404', `status ${existing.status}`, existing);
-      const payload = simpleSigningPayload(`${ctx.client.baseUrl.host}/${f.repo}`, digest);
-      const sig = signBytes('sha256', payload, cosignKey(ctx).priv).toString('base64');
-      const m = cosignSignatureManifest(payload, sig);
-      await ggcrPushImage(ctx, COSIGN, f.repo, m, tag);
-      ctx.state.set('cosign.sign', { digest, tag });
-    },
-  },
-  {
-    id: 'clients.cosign.verify',
-    title: 'cosign verify works: the sha256-<hex>.sig tag of the image digest is there, its payload names that digest and the repository, and the signature verifies with the key.',
-    requirements: [client('cosign', 'v2.2', SRC.cosign), R.pull],
-    dependsOn: ['clients.cosign.sign'],
-    async run(ctx) {
-      const f = fx(ctx);
-      const digest = await ggcrHeadManifest(ctx, COSIGN, f.repo, 'v1');
-      const tag = `${referrersTag(digest)}.sig`;
-      const res = await send(ctx, COSIGN, 'GET', mp(f.repo, tag), { headers: { accept: GGCR_ACCEPT } });
-      if (res.status === 404) {
-        const text = await res.text(64 * 1024).catch(() => '');
-        fail(`cosign: the signature tag ${tag} ("no signatures found" otherwise)`, 'status 404', res, text);
-      }
-      await expectStatus(res, 200, `cosign: GET ${tag}`);
-      const { json } = await readManifest(res, 'cosign: signature manifest');
-      const layers = (json.layers ?? []).filter((l) => l.mediaType === 'application/vnd.dev.cosign.simplesigning.v1+json');
-      expectThat(layers.length > 0, 'cosign: a simple-signing layer in the signature image', (json.layers ?? []).map((l) => l.mediaType).join(', ') || 'no layers', res);
-      let verified = 0;
-      for (const l of layers) {
-        const pr = await send(ctx, COSIGN, 'GET', bp(f.repo, l.digest));
-        await expectStatus(pr, 200, 'cosign: GET signature payload');
-        const payload = await pr.bytes(l.size + 1024);
-        expectDigest(payload, l.digest, 'cosign: signature payload', pr);
-        const p = JSON.parse(payload.toString('utf8')) as { critical?: { image?: { 'docker-manifest-digest'?: string }; identity?: { 'docker-reference'?: string } } };
-        expectThat(p.critical?.image?.['docker-manifest-digest'] === digest, `cosign: the payload signs ${digest}`, String(p.critical?.image?.['docker-manifest-digest']));
-        expectThat(p.critical?.identity?.['docker-reference'] === `${ctx.client.baseUrl.host}/${f.repo}`, `cosign: the payload names ${f.repo}`, String(p.critical?.identity?.['docker-reference']));
-        const sig = l.annotations?.['dev.cosignproject.cosign/signature'] ?? '';
-        if (verifyBytes('sha256', payload, cosignKey(ctx).pub, Buffer.from(sig, 'base64'))) verified++;
-      }
-      expectThat(verified > 0, 'cosign: a signature that verifies with the public key', `${layers.length} signatures, none verified`);
-    },
-  },
-  {
-    id: 'clients.cosign.attest',
-    title: 'cosign attest and verify-attestation work: a DSSE envelope layer (application/vnd.dsse.envelope.v1+json, predicateType annotation) under sha256-<hex>.att, read back with its in-toto subject digest.',
-    requirements: [client('cosign', 'v2.2', SRC.cosign), R.pushManifest, R.pull],
-    async run(ctx) {
-      const f = fx(ctx);
-      const digest = await ggcrHeadManifest(ctx, COSIGN, f.repo, 'v1');
-      const statement = { _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ name: `${ctx.client.baseUrl.host}/${f.repo}`, digest: { sha256: digest.slice(7) } }], predicate: { builder: { id: 'regprobe' } } };
-      const body = Buffer.from(JSON.stringify(statement));
-      const pae = Buffer.concat([Buffer.from(`DSSEv1 28 application/vnd.in-toto+json ${body.length} `), body]);
-      const envelope = Buffer.from(JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: body.toString('base64'), signatures: [{ keyid: '', sig: signBytes('sha256', pae, cosignKey(ctx).priv).toString('base64') }] }));
-      const m = cosignSignatureManifest(envelope, '', 'application/vnd.dsse.envelope.v1+json', { predicateType: 'https://slsa.dev/provenance/v0.2' });
-      const tag = `${referrersTag(digest)}.att`;
-      await ggcrPushImage(ctx, COSIGN, f.repo, m, tag);
-      const back = await ggcrGetManifest(ctx, COSIGN, f.repo, tag);
-      const layer = (back.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.dsse.envelope.v1+json' && l.annotations?.predicateType === 'https://slsa.dev/provenance/v0.2');
-      if (!layer) fail('cosign: the attestation layer with its predicateType annotation', (back.json.layers ?? []).map((l) => l.mediaType).join(', '), back.res);
-      await pullBlob(ctx, COSIGN, f.repo, layer);
-    },
-  },
-  {
-    id: 'clients.cosign.referrers-mode',
-    title: 'cosign in referrers mode works: a signature manifest with subject and artifactType application/vnd.dev.cosign.artifact.sig.v1+json, found again through the referrers API or its sha256-<hex> tag.',
-    requirements: [client('cosign', 'v2.2', SRC.cosignReferrers), R.pushManifest, R.referrers],
-    async run(ctx) {
-      const f = fx(ctx);
-      const subject = f.image.manifest!;
-      const digest = await ggcrHeadManifest(ctx, COSIGN, f.repo, 'v1');
-      const payload = simpleSigningPayload(`${ctx.client.baseUrl.host}/${f.repo}`, digest);
-      const layer = blobOf(payload, 'application/vnd.dev.cosign.simplesigning.v1+json');
-      const at = 'application/vnd.dev.cosign.artifact.sig.v1+json';
-      // The config carries the artifact type as its media type (go-containerregistry derives a
-      // referrer's artifactType from it), with the empty JSON as content.
-      const config = blobOf(Buffer.from('{}'), at);
-      const json = {
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        artifactType: at,
-        config: descriptorOf(config),
-        layers: [descriptorOf(layer, { annotations: { 'dev.cosignproject.cosign/signature': signBytes('sha256', payload, cosignKey(ctx).priv).toString('base64') } })],
-        subject: manifestDescriptor(subject),
-      };
-      const m = manifestOf(json, [config, layer]);
-      for (const b of m.blobs) await ggcrPushBlob(ctx, COSIGN, f.repo, b);
-      await ggcrPutManifest(ctx, COSIGN, f.repo, m.digest, m);
-      ctx.observe('cosign.referrers-push', await ggcrIndexReferrer(ctx, COSIGN, f.repo, m, subject.digest));
-      const found = await orasReferrers(ctx, COSIGN, f.repo, subject.digest, at);
-      ctx.observe('cosign.referrers', found.mode);
-      expectThat(found.referrers.some((d) => d.digest === m.digest), `cosign: the signature ${m.digest} is found as a referrer (${found.mode})`, `${found.referrers.length} referrers of that type`);
-    },
-  },
+  { id: 'clients.cosign.sign', title: 'cosign sign works: the signature image (simple-signing layer, signature annotation) pushed under the tag sha256-<hex>.sig of the signed digest.', requirements: [client('cosign', 'v2.2', SRC.cosign), R.push, R.pushManifest], run: cosign.sign },
+  { id: 'clients.cosign.verify', title: 'cosign verify works: the sha256-<hex>.sig tag of the image digest is there, its payload names that digest and the repository, and the signature verifies with the key.', requirements: [client('cosign', 'v2.2', SRC.cosign), R.pull], dependsOn: ['clients.cosign.sign'], run: cosign.verify },
+  { id: 'clients.cosign.attest', title: 'cosign attest and verify-attestation work: a DSSE envelope layer (application/vnd.dsse.envelope.v1+json, predicateType annotation) under sha256-<hex>.att, read back with its in-toto subject digest.', requirements: [client('cosign', 'v2.2', SRC.cosign), R.pushManifest, R.pull], run: cosign.attest },
+  { id: 'clients.cosign.referrers-mode', title: 'cosign in referrers mode works: a signature manifest with subject and artifactType application/vnd.dev.cosign.artifact.sig.v1+json, found again through the referrers API or its sha256-<hex> tag.', requirements: [client('cosign', 'v2.2', SRC.cosignReferrers), R.pushManifest, R.referrers], run: cosign.referrersMode },
   // ---- BuildKit ----
-  {
-    id: 'clients.buildkit.cache-export-index',
-    title: 'BuildKit --cache-to type=registry works: an OCI index whose entries are layer blobs plus the application/vnd.buildkit.cacheconfig.v0 blob is accepted and read back for --cache-from.',
-    requirements: [client('buildkit', 'v0.12', SRC.buildkit), R.push, R.pushManifest, R.pull],
-    async run(ctx) {
-      const repo = ctx.freshRepo('buildkit-cache');
-      const layers = [blobOf(uniqueBytes(8192)), blobOf(uniqueBytes(2048))];
-      const cacheConfig = blobOf(Buffer.from(JSON.stringify({ layers: layers.map((l, i) => ({ blob: l.digest, parent: i - 1 })), records: [{ digest: sha256(Buffer.from('rec')), layers: [{ layer: 1 }] }] })), 'application/vnd.buildkit.cacheconfig.v0');
-      for (const b of [...layers, cacheConfig]) await containerdPush(ctx, BUILDKIT, repo, { bytes: b.bytes, digest: b.digest, mediaType: b.mediaType });
-      const index = manifestOf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...layers.map((l) => descriptorOf(l, { annotations: { 'buildkit/createdat': '2026-01-01T00:00:00Z', 'containerd.io/uncompressed': l.digest } })), descriptorOf(cacheConfig)] }, []);
-      await containerdPush(ctx, BUILDKIT, repo, { bytes: index.bytes, digest: index.digest, mediaType: index.mediaType }, 'buildcache');
-      // --cache-from: resolve the tag, fetch the index, find the cache config, fetch it.
-      const head = await send(ctx, BUILDKIT, 'HEAD', mp(repo, 'buildcache'), { headers: { accept: CONTAINERD_ACCEPT } });
-      await head.dump();
-      await expectStatus(head, 200, 'buildkit: HEAD buildcache');
-      const res = await send(ctx, BUILDKIT, 'GET', mp(repo, index.digest), { headers: { accept: `${MediaType.ociIndex}, */*` } });
-      await expectStatus(res, 200, 'buildkit: GET the cache index');
-      const { bytes, json } = await readManifest(res, 'buildkit: cache index');
-      expectDigest(bytes, index.digest, 'buildkit: cache index', res);
-      const cfg = (json.manifests ?? []).find((d) => d.mediaType === 'application/vnd.buildkit.cacheconfig.v0');
-      if (!cfg) fail('buildkit: the cache config descriptor in the index', 'none', res);
-      await pullBlob(ctx, BUILDKIT, repo, cfg, { accept: `${cfg.mediaType}, */*` }, 'cache config');
-    },
-  },
-  {
-    id: 'clients.buildkit.cache-export-image-manifest',
-    title: 'BuildKit --cache-to type=registry,image-manifest=true works: an OCI image manifest whose config is the application/vnd.buildkit.cacheconfig.v0 blob.',
-    requirements: [client('buildkit', 'v0.12', SRC.buildkit), R.push, R.pushManifest, R.pull],
-    async run(ctx) {
-      const repo = ctx.freshRepo('buildkit-cache-im');
-      const layer = blobOf(uniqueBytes(4096));
-      const cacheConfig = blobOf(Buffer.from(JSON.stringify({ layers: [{ blob: layer.digest, parent: -1 }], records: [] })), 'application/vnd.buildkit.cacheconfig.v0');
-      const m = manifestOf({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: descriptorOf(cacheConfig), layers: [descriptorOf(layer)] }, [cacheConfig, layer]);
-      await containerdPushImage(ctx, BUILDKIT, repo, m, 'buildcache');
-      await containerdPull(ctx, BUILDKIT, repo, 'buildcache');
-    },
-  },
+  { id: 'clients.buildkit.cache-export-index', title: 'BuildKit --cache-to type=registry works: an OCI index whose entries are layer blobs plus the application/vnd.buildkit.cacheconfig.v0 blob is accepted and read back for --cache-from.', requirements: [client('buildkit', 'v0.12', SRC.buildkit), R.push, R.pushManifest, R.pull], run: buildkit.cacheExportIndex },
+  { id: 'clients.buildkit.cache-export-image-manifest', title: 'BuildKit --cache-to type=registry,image-manifest=true works: an OCI image manifest whose config is the application/vnd.buildkit.cacheconfig.v0 blob.', requirements: [client('buildkit', 'v0.12', SRC.buildkit), R.push, R.pushManifest, R.pull], run: buildkit.cacheExportImageManifest },
   // ---- Flux ----
-  {
-    id: 'clients.flux.push-artifact',
-    title: 'flux push artifact works: config application/vnd.cncf.flux.config.v1+json, layer application/vnd.cncf.flux.content.v1.tar+gzip, source/revision annotations, pushed the go-containerregistry way.',
-    requirements: [client('flux', 'v2.2', SRC.flux), R.push, R.pushManifest],
-    async run(ctx) {
-      const repo = ctx.freshRepo('flux');
-      const config = blobOf(Buffer.from('{}'), 'application/vnd.cncf.flux.config.v1+json');
-      const layer = blobOf(gz(`kustomization.yaml\n${uniqueBytes(32).toString('hex')}\n`), 'application/vnd.cncf.flux.content.v1.tar+gzip');
-      const m = manifestOf({
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        config: descriptorOf(config),
-        layers: [descriptorOf(layer)],
-        annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z', 'org.opencontainers.image.source': 'https://github.com/example/fleet', 'org.opencontainers.image.revision': 'main@sha1:0123456789abcdef0123456789abcdef01234567' },
-      }, [config, layer]);
-      await ggcrPushImage(ctx, FLUX, repo, m, '1.0.0');
-      await ggcrPutManifest(ctx, FLUX, repo, '1.1.0', m);
-      ctx.state.set('flux', { repo, digest: m.digest });
-    },
-  },
-  {
-    id: 'clients.flux.pull-artifact',
-    title: 'Flux source-controller pulls the artifact: the highest semver tag from tags/list, HEAD for the revision digest, manifest and content layer verified.',
-    requirements: [client('flux', 'v2.2', SRC.flux), R.tags, R.head, R.pull],
-    dependsOn: ['clients.flux.push-artifact'],
-    async run(ctx) {
-      const st = ctx.state.get('flux') as { repo: string; digest: string };
-      const res = await send(ctx, FLUX, 'GET', `/v2/${st.repo}/tags/list`, { query: { n: '1000' } });
-      await expectStatus(res, 200, 'flux: GET tags/list');
-      const tags = ((JSON.parse(await res.text()) as { tags?: string[] }).tags ?? []).filter((t) => /^\d+\.\d+\.\d+$/.test(t));
-      const semver = (t: string) => t.split('.').map(Number);
-      const latest = tags.sort((a, b) => {
-        const x = semver(a);
-        const y = semver(b);
-        return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
-      }).at(-1);
-      expectThat(latest === '1.1.0', 'flux: semver ">=1.0.0" selects 1.1.0', String(latest));
-      const digest = await ggcrHeadManifest(ctx, FLUX, st.repo, latest!);
-      expectThat(digest === st.digest, `flux: the revision digest ${st.digest}`, digest);
-      const got = await ggcrGetManifest(ctx, FLUX, st.repo, digest);
-      const layer = (got.json.layers ?? []).find((l) => l.mediaType === 'application/vnd.cncf.flux.content.v1.tar+gzip');
-      if (!layer) fail('flux: a layer of type application/vnd.cncf.flux.content.v1.tar+gzip', (got.json.layers ?? []).map((l) => l.mediaType).join(', '), got.res);
-      await pullBlob(ctx, FLUX, st.repo, layer);
-    },
-  },
+  { id: 'clients.flux.push-artifact', title: 'flux push artifact works: config application/vnd.cncf.flux.config.v1+json, layer application/vnd.cncf.flux.content.v1.tar+gzip, source/revision annotations, pushed the go-containerregistry way.', requirements: [client('flux', 'v2.2', SRC.flux), R.push, R.pushManifest], run: flux.pushArtifact },
+  { id: 'clients.flux.pull-artifact', title: 'Flux source-controller pulls the artifact: the highest semver tag from tags/list, HEAD for the revision digest, manifest and content layer verified.', requirements: [client('flux', 'v2.2', SRC.flux), R.tags, R.head, R.pull], dependsOn: ['clients.flux.push-artifact'], run: flux.pullArtifact },
 ];
 
 function makeArtifact(artifactType: string, subject: Manifest): Manifest {

@@ -18,6 +18,9 @@ import { basicHeader } from '../src/auth/token-client.js';
 import { uniqueBytes } from '../src/conformance/fixtures.js';
 
 type Mode = 'bearer' | 'basic';
+type Creds = { username: string; password: string };
+/** What pull cases read (see AuthState.target). */
+type Target = { repo: string; path: string };
 
 interface AuthState {
   mode: Mode;
@@ -26,14 +29,17 @@ interface AuthState {
   realm?: URL;
   service?: string;
   http: TokenEndpointClient;
-  creds?: { username: string; password: string };
+  creds?: Creds;
   /** What pull cases read: a blob setup pushed into ctx.repo, or the --tag/--digest content (read-only). */
-  target?: { repo: string; path: string };
+  target?: Target;
   /** The pushed blob (mount case). */
   blobDigest?: string;
   /** Its bytes (the second-identity pull checks that none of them leak). */
   blobBytes?: Buffer;
 }
+
+/** The state of a registry that answered with a Bearer challenge. */
+type BearerState = AuthState & { realm: URL };
 
 const KEY = 'auth';
 
@@ -104,6 +110,16 @@ const R = {
     level: 'MUST',
     text: 'Once the client has a token, it will try the registry request again with the token placed in the HTTP Authorization header (a token granting an action lets the client do it).',
   },
+  pullWithToken: {
+    ref: 'auth-token: Using the Bearer token',
+    level: 'MUST',
+    text: 'Once the client has a token, it will try the registry request again with the token placed in the HTTP Authorization header.',
+  },
+  scopeGrammar: {
+    ref: 'auth-scope: Resource Scope Grammar',
+    level: 'MUST',
+    text: 'resourcescope := resourcetype ":" resourcename ":" action [ "," action ]*',
+  },
   badInput: {
     ref: 'RFC 7235 3.1 / error-codes',
     level: 'MUST',
@@ -117,24 +133,24 @@ function state(ctx: CaseContext): AuthState {
   return s;
 }
 
-function bearer(ctx: CaseContext): AuthState & { realm: URL } {
+function bearer(ctx: CaseContext): BearerState {
   const s = state(ctx);
   if (s.mode !== 'bearer' || !s.realm) ctx.skip('unsupported', 'the registry uses Basic auth: token cases do not apply');
-  return s as AuthState & { realm: URL };
+  return s as BearerState;
 }
 
-function needCreds(ctx: CaseContext, s: AuthState): { username: string; password: string } {
+function needCreds(ctx: CaseContext, s: AuthState): Creds {
   if (!s.creds) ctx.skip('unsupported', 'no credentials were given (--username/--password, REGPROBE_USERNAME/REGPROBE_PASSWORD or docker config)');
   return s.creds;
 }
 
-function needTarget(ctx: CaseContext, s: AuthState): { repo: string; path: string } {
+function needTarget(ctx: CaseContext, s: AuthState): Target {
   if (!s.target) ctx.skip(ctx.readOnly ? 'read-only' : 'unsupported', ctx.readOnly ? 'read-only run without --tag/--digest: nothing to pull' : 'setup could not push a blob with the given credentials');
   return s.target;
 }
 
 /** GET on the realm; `creds` as Basic; one `scope` parameter per entry (token.md). */
-async function tokenGet(s: AuthState & { realm: URL }, scopes: string[], creds?: { username: string; password: string }, extra?: Record<string, string>): Promise<TokenHttpResponse> {
+async function tokenGet(s: BearerState, scopes: string[], creds?: Creds, extra?: Record<string, string>): Promise<TokenHttpResponse> {
   const url = new URL(s.realm);
   if (s.service !== undefined) url.searchParams.set('service', s.service);
   for (const sc of scopes) url.searchParams.append('scope', sc);
@@ -145,6 +161,18 @@ async function tokenGet(s: AuthState & { realm: URL }, scopes: string[], creds?:
 
 function describeToken(r: TokenHttpResponse): string {
   return redact(`${r.status} ${r.body.slice(0, 200)}`);
+}
+
+/** The Bearer realm and the run's credentials, in that order; the first one missing skips the case, saying why. */
+function bearerWithCreds(ctx: CaseContext): { s: BearerState; creds: Creds } {
+  const s = bearer(ctx);
+  return { s, creds: needCreds(ctx, s) };
+}
+
+/** What most token cases need: bearerWithCreds, then content to pull (needTarget). */
+function tokenFlow(ctx: CaseContext): { s: BearerState; creds: Creds; tgt: Target } {
+  const { s, creds } = bearerWithCreds(ctx);
+  return { s, creds, tgt: needTarget(ctx, s) };
 }
 
 /** The token of a 200 answer (token or access_token), or a failure naming the exchange. */
@@ -159,6 +187,11 @@ function tokenOf(r: TokenHttpResponse, what: string): string {
   const t = typeof o.token === 'string' && o.token ? o.token : typeof o.access_token === 'string' && o.access_token ? o.access_token : undefined;
   if (!t) fail(`${what}: "token" or "access_token" in the response`, `fields ${Object.keys(o).join(', ') || '(none)'}`);
   return t;
+}
+
+/** A token for `scopes` with these credentials (tokenGet, then tokenOf). */
+async function fetchToken(s: BearerState, scopes: string[], creds: Creds, what: string): Promise<string> {
+  return tokenOf(await tokenGet(s, scopes, creds), what);
 }
 
 /** A request with exactly this Authorization (or none): no engine, no retry. */
@@ -332,7 +365,7 @@ async function judgeScopeRow(ctx: CaseContext, row: ScopeRow, res: RegistryRespo
  */
 async function secondAuthorization(ctx: CaseContext, s: AuthState, who: SecondIdentity, scopes: string[]): Promise<{ authorization?: string; refusedBy?: number }> {
   if (s.mode === 'basic') return { authorization: basicHeader(who.username, who.password) };
-  const r = await tokenGet(s as AuthState & { realm: URL }, scopes, who);
+  const r = await tokenGet(s as BearerState, scopes, who);
   if (r.status === 401 || r.status === 403) return { refusedBy: r.status };
   return { authorization: `Bearer ${tokenOf(r, `GET token for ${who.username}`)}` };
 }
@@ -403,376 +436,321 @@ function secondIdentityCase(action: 'pull' | 'push' | 'delete'): CaseDefinition 
   };
 }
 
-const cases: CaseDefinition[] = [
-  {
-    id: 'auth.challenge.missing-credentials',
-    title: 'A request without credentials to a protected resource answers 401 with a WWW-Authenticate challenge naming its realm.',
-    requirements: [R.challenge401, R.errorBody],
-    readOnly: true,
-    async run(ctx) {
-      const s = state(ctx);
-      const path = s.target?.path ?? '/v2/';
-      const res = await withAuth(ctx, 'GET', path);
-      if (res.status === 200) {
-        await res.dump();
-        ctx.observe('anonymous GET', path);
-        if (path !== '/v2/' && !ctx.readOnly) {
-          // Anonymous pull allowed: the challenge must then be seen on /v2/ or a push.
-          const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
-          await closeSession(ctx, push);
-          const ch = await expectRefused(ctx, push, 'anonymous POST upload', false);
-          expectThat(ch.some((c) => c.params.realm !== undefined || c.scheme === 'basic'), 'a challenge with a realm', JSON.stringify(ch), push);
-          return;
-        }
-        if (path !== '/v2/') ctx.skip('unsupported', 'anonymous pull is allowed and a read-only run does not try a push');
-        fail('a 401 for an anonymous request', '200', res);
-      }
-      const ch = await expectRefused(ctx, res, `anonymous GET ${path}`, false);
-      const b = ch.find((c) => c.scheme === 'bearer');
-      if (b) {
-        expectThat(b.params.realm !== undefined && /^https?:\/\//i.test(b.params.realm), 'a Bearer challenge with an absolute http(s) realm', `realm ${JSON.stringify(b.params.realm)}`, res);
-        ctx.observe('scheme', 'Bearer');
-      } else {
-        expectThat(ch.some((c) => c.scheme === 'basic'), 'a Bearer or Basic challenge', ch.map((c) => c.scheme).join(', '), res);
-        ctx.observe('scheme', 'Basic');
-      }
-    },
-  },
-  {
-    id: 'auth.challenge.service-and-scope',
-    title: 'The Bearer challenge for a repository names the service and the scope the request needs.',
-    requirements: [R.challengeFields],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const tgt = needTarget(ctx, s);
-      const res = await withAuth(ctx, 'GET', tgt.path);
-      if (res.status === 200) {
-        await res.dump();
-        ctx.skip('unsupported', 'anonymous pull is allowed here: no challenge to look at');
-      }
-      const ch = await expectRefused(ctx, res, 'anonymous GET blob', false);
-      const b = ch.find((c) => c.scheme === 'bearer');
-      if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
-      expectThat(b.params.service !== undefined, 'a service parameter in the challenge', `challenge ${JSON.stringify(b.params)}`, res);
-      const scopes = challengeScopes(b).map(parseScope);
-      expectThat(
-        scopes.some((r) => r !== null && r.type.startsWith('repository') && r.name === tgt.repo && r.actions.includes('pull')),
-        `a scope repository:${tgt.repo}:pull in the challenge`,
-        `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
-        res,
-      );
-    },
-  },
-  {
-    id: 'auth.token.issued',
-    title: 'The token endpoint answers valid credentials with a token (token and/or access_token) living at least 60 seconds.',
-    requirements: [R.tokenFields, R.tokenLifetime],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const r = await tokenGet(s, [`repository:${ctx.repo}:pull`], creds);
-      tokenOf(r, 'GET token with credentials');
-      const o = JSON.parse(r.body) as Record<string, unknown>;
-      ctx.observe('fields', ['token', 'access_token', 'expires_in', 'issued_at', 'refresh_token'].filter((k) => k in o).join(','));
-      if (typeof o.token === 'string' && typeof o.access_token === 'string' && o.token !== o.access_token) ctx.observe('token and access_token differ', true);
-      if (o.expires_in !== undefined) {
-        expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60', `expires_in ${JSON.stringify(o.expires_in)}`);
-        ctx.observe('expires_in', o.expires_in as number);
-      } else ctx.observe('expires_in', 'absent (60 s by default)');
-      if (o.issued_at !== undefined) {
-        expectThat(typeof o.issued_at === 'string' && Number.isFinite(Date.parse(o.issued_at)), 'issued_at an RFC 3339 time', `issued_at ${JSON.stringify(o.issued_at)}`);
-      }
-    },
-  },
-  {
-    id: 'auth.token.usable',
-    title: 'A token from the token endpoint lets the client pull from the repository it was asked for.',
-    requirements: [{ ref: 'auth-token: Using the Bearer token', level: 'MUST', text: 'Once the client has a token, it will try the registry request again with the token placed in the HTTP Authorization header.' }],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      const t = tokenOf(await tokenGet(s, [`repository:${tgt.repo}:pull`], creds), 'GET token');
-      const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
-      await expectStatus(res, 200, 'GET blob with a pull token');
+/** Runs auth.challenge.missing-credentials. */
+async function missingCredentials(ctx: CaseContext): Promise<void> {
+  const s = state(ctx);
+  const path = s.target?.path ?? '/v2/';
+  const res = await withAuth(ctx, 'GET', path);
+  if (res.status === 200) {
+    await res.dump();
+    ctx.observe('anonymous GET', path);
+    if (path !== '/v2/' && !ctx.readOnly) {
+      // Anonymous pull allowed: the challenge must then be seen on /v2/ or a push.
+      const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`);
+      await closeSession(ctx, push);
+      const ch = await expectRefused(ctx, push, 'anonymous POST upload', false);
+      expectThat(ch.some((c) => c.params.realm !== undefined || c.scheme === 'basic'), 'a challenge with a realm', JSON.stringify(ch), push);
+      return;
+    }
+    if (path !== '/v2/') ctx.skip('unsupported', 'anonymous pull is allowed and a read-only run does not try a push');
+    fail('a 401 for an anonymous request', '200', res);
+  }
+  const ch = await expectRefused(ctx, res, `anonymous GET ${path}`, false);
+  const b = ch.find((c) => c.scheme === 'bearer');
+  if (b) {
+    expectThat(b.params.realm !== undefined && /^https?:\/\//i.test(b.params.realm), 'a Bearer challenge with an absolute http(s) realm', `realm ${JSON.stringify(b.params.realm)}`, res);
+    ctx.observe('scheme', 'Bearer');
+  } else {
+    expectThat(ch.some((c) => c.scheme === 'basic'), 'a Bearer or Basic challenge', ch.map((c) => c.scheme).join(', '), res);
+    ctx.observe('scheme', 'Basic');
+  }
+}
+
+/** Runs auth.challenge.service-and-scope. */
+async function challengeServiceAndScope(ctx: CaseContext): Promise<void> {
+  const s = bearer(ctx);
+  const tgt = needTarget(ctx, s);
+  const res = await withAuth(ctx, 'GET', tgt.path);
+  if (res.status === 200) {
+    await res.dump();
+    ctx.skip('unsupported', 'anonymous pull is allowed here: no challenge to look at');
+  }
+  const ch = await expectRefused(ctx, res, 'anonymous GET blob', false);
+  const b = ch.find((c) => c.scheme === 'bearer');
+  if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
+  expectThat(b.params.service !== undefined, 'a service parameter in the challenge', `challenge ${JSON.stringify(b.params)}`, res);
+  const scopes = challengeScopes(b).map(parseScope);
+  expectThat(
+    scopes.some((r) => r !== null && r.type.startsWith('repository') && r.name === tgt.repo && r.actions.includes('pull')),
+    `a scope repository:${tgt.repo}:pull in the challenge`,
+    `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
+    res,
+  );
+}
+
+/** Runs auth.token.issued. */
+async function tokenIssued(ctx: CaseContext): Promise<void> {
+  const { s, creds } = bearerWithCreds(ctx);
+  const r = await tokenGet(s, [`repository:${ctx.repo}:pull`], creds);
+  tokenOf(r, 'GET token with credentials');
+  const o = JSON.parse(r.body) as Record<string, unknown>;
+  ctx.observe('fields', ['token', 'access_token', 'expires_in', 'issued_at', 'refresh_token'].filter((k) => k in o).join(','));
+  if (typeof o.token === 'string' && typeof o.access_token === 'string' && o.token !== o.access_token) ctx.observe('token and access_token differ', true);
+  if (o.expires_in !== undefined) {
+    expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60', `expires_in ${JSON.stringify(o.expires_in)}`);
+    ctx.observe('expires_in', o.expires_in as number);
+  } else ctx.observe('expires_in', 'absent (60 s by default)');
+  if (o.issued_at !== undefined) {
+    expectThat(typeof o.issued_at === 'string' && Number.isFinite(Date.parse(o.issued_at)), 'issued_at an RFC 3339 time', `issued_at ${JSON.stringify(o.issued_at)}`);
+  }
+}
+
+/** Runs auth.token.usable. */
+async function tokenUsable(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  const t = await fetchToken(s, [`repository:${tgt.repo}:pull`], creds, 'GET token');
+  const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+  await expectStatus(res, 200, 'GET blob with a pull token');
+  await res.dump();
+}
+
+/** Runs auth.credentials.wrong-password. */
+async function wrongPassword(ctx: CaseContext): Promise<void> {
+  const s = state(ctx);
+  const creds = needCreds(ctx, s);
+  const wrong = { username: creds.username, password: `${creds.password}-wrong-${randomBytes(3).toString('hex')}` };
+  if (s.mode === 'basic') {
+    const res = await withAuth(ctx, 'GET', '/v2/', basicHeader(wrong.username, wrong.password));
+    await expectRefused(ctx, res, 'GET /v2/ with a wrong password', false);
+    return;
+  }
+  const r = await tokenGet(s as BearerState, [`repository:${ctx.repo}:pull`], wrong);
+  ctx.observe('token endpoint status', r.status);
+  if (r.status === 200) fail('the token endpoint refuses a wrong password (401)', `200: a token was issued (${describeToken(r)})`);
+  expectThat(r.status === 401, 'status 401 for a wrong password', `status ${r.status}: ${describeToken(r)}`);
+}
+
+/** Runs auth.anonymous.pull-as-configured. */
+async function anonymousPull(ctx: CaseContext): Promise<void> {
+  const s = state(ctx);
+  const tgt = needTarget(ctx, s);
+  let authorization: string | undefined;
+  if (s.mode === 'bearer') {
+    const r = await tokenGet(s as BearerState, [`repository:${tgt.repo}:pull`]);
+    ctx.observe('anonymous token', r.status);
+    if (r.status !== 200) {
+      expectThat([401, 403].includes(r.status), 'an anonymous token request answered 200, 401 or 403', `status ${r.status}: ${describeToken(r)}`);
+      ctx.observe('anonymous pull', 'refused by the token endpoint');
+      return;
+    }
+    authorization = `Bearer ${tokenOf(r, 'anonymous token')}`;
+  }
+  await allowedOrRefused(ctx, await withAuth(ctx, 'GET', tgt.path, authorization), 'anonymous GET', 'anonymous pull');
+}
+
+/** Runs auth.scope.pull-token-cannot-push. */
+async function pullTokenCannotPush(ctx: CaseContext): Promise<void> {
+  const { s, creds } = bearerWithCreds(ctx);
+  const t = await fetchToken(s, [`repository:${ctx.repo}:pull`], creds, 'GET pull token');
+  const res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
+  if (await closeSession(ctx, res)) fail('a pull-only token refused for a push (401 or 403)', '202: an upload session was opened', res);
+  const ch = await expectRefused(ctx, res, 'POST upload with a pull-only token');
+  if (res.status === 401) {
+    const b = ch.find((c) => c.scheme === 'bearer');
+    if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
+    ctx.observe('error', b.params.error ?? '(none)');
+    const scopes = challengeScopes(b).map(parseScope);
+    expectThat(
+      scopes.some((r) => r !== null && r.name === ctx.repo && r.actions.includes('push')),
+      `the challenge scope names push on ${ctx.repo}`,
+      `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
+      res,
+    );
+  }
+}
+
+/** Runs auth.scope.other-repository-refused. */
+async function otherRepositoryRefused(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  const other = ctx.freshRepo('other');
+  const t = await fetchToken(s, [`repository:${other}:pull,push`], creds, 'GET token for another repository');
+  const pull = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+  await expectRefused(ctx, pull, `GET of ${tgt.repo} content with a token for ${other}`);
+  const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
+  if (await closeSession(ctx, push)) fail(`POST upload to ${ctx.repo} with a token for ${other} refused (401 or 403)`, '202: an upload session was opened', push);
+  await expectRefused(ctx, push, `POST upload to ${ctx.repo} with a token for ${other}`);
+}
+
+/** Runs auth.scope.boundaries. */
+async function scopeBoundaries(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  if (tgt.repo !== ctx.repo) ctx.skip('read-only', 'the scope boundaries need a blob this run pushed');
+  // A blob of its own for the delete rows (deleted by the one row that may delete it).
+  const victim = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(48));
+  ctx.onCleanup(async () => {
+    await tryDelete(ctx.client, blobPath(ctx.repo, victim.digest));
+  });
+  const other = ctx.freshRepo('scope-other');
+  const seen: string[] = [];
+  for (const row of scopeRows(ctx.repo, other)) {
+    const label = `${row.grant.join(' ')} -> ${row.action}`;
+    const t = await fetchToken(s, row.grant, creds, `GET token for ${row.grant.join(' ')}`);
+    const res = await scopeAction(ctx, row.action, `Bearer ${t}`, tgt.path, victim.digest);
+    // A token server may grant more than was asked (its policy): a JWT saying so turns "refused" into "policy".
+    const extra = row.expect === 'refused' && tokenGrants(t, row.action === 'catalog' ? 'registry' : 'repository', row.action === 'catalog' ? 'catalog' : ctx.repo, row.action === 'catalog' ? '*' : row.action);
+    const outcome = await judgeScopeRow(ctx, extra ? { ...row, expect: 'policy' } : row, res, label);
+    seen.push(`${label}: ${outcome}`);
+    if (row.action === 'delete' && outcome !== 'allowed') {
+      // A refused delete must have deleted nothing.
+      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, victim.digest) });
+      await head.dump();
+      expectThat(head.status === 200, `${label}: refused, so the blob is still there (HEAD 200)`, `HEAD answered ${head.status}`, head);
+    }
+  }
+  ctx.observe('rows', seen.join('; '));
+}
+
+/** Runs auth.token.tampered-refused. */
+async function tamperedTokenRefused(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  const t = await fetchToken(s, [`repository:${tgt.repo}:pull`], creds, 'GET token');
+  for (const v of tamper(t)) {
+    const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${v.token}`);
+    if (res.status === 200) {
       await res.dump();
-    },
-  },
-  {
-    id: 'auth.credentials.wrong-password',
-    title: 'A wrong password is refused: the token endpoint (or the registry, for Basic) answers 401.',
-    requirements: [R.badCredentials, R.challenge401],
-    readOnly: true,
-    async run(ctx) {
-      const s = state(ctx);
-      const creds = needCreds(ctx, s);
-      const wrong = { username: creds.username, password: `${creds.password}-wrong-${randomBytes(3).toString('hex')}` };
-      if (s.mode === 'basic') {
-        const res = await withAuth(ctx, 'GET', '/v2/', basicHeader(wrong.username, wrong.password));
-        await expectRefused(ctx, res, 'GET /v2/ with a wrong password', false);
-        return;
-      }
-      const r = await tokenGet(s as AuthState & { realm: URL }, [`repository:${ctx.repo}:pull`], wrong);
-      ctx.observe('token endpoint status', r.status);
-      if (r.status === 200) fail('the token endpoint refuses a wrong password (401)', `200: a token was issued (${describeToken(r)})`);
-      expectThat(r.status === 401, 'status 401 for a wrong password', `status ${r.status}: ${describeToken(r)}`);
-    },
-  },
-  {
-    id: 'auth.anonymous.pull-as-configured',
-    title: 'An anonymous pull is either allowed (public content) or refused with 401/403; both are legal, the answer is recorded.',
-    requirements: [R.anonymous, R.errorBody],
-    readOnly: true,
-    async run(ctx) {
-      const s = state(ctx);
-      const tgt = needTarget(ctx, s);
-      let authorization: string | undefined;
-      if (s.mode === 'bearer') {
-        const r = await tokenGet(s as AuthState & { realm: URL }, [`repository:${tgt.repo}:pull`]);
-        ctx.observe('anonymous token', r.status);
-        if (r.status !== 200) {
-          expectThat([401, 403].includes(r.status), 'an anonymous token request answered 200, 401 or 403', `status ${r.status}: ${describeToken(r)}`);
-          ctx.observe('anonymous pull', 'refused by the token endpoint');
-          return;
-        }
-        authorization = `Bearer ${tokenOf(r, 'anonymous token')}`;
-      }
-      await allowedOrRefused(ctx, await withAuth(ctx, 'GET', tgt.path, authorization), 'anonymous GET', 'anonymous pull');
-    },
-  },
-  {
-    id: 'auth.scope.pull-token-cannot-push',
-    title: 'A token granting only pull cannot start an upload: 401 with error="insufficient_scope" naming the push scope (or 403).',
-    requirements: [R.refused, R.challengeFields, R.errorBody],
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const t = tokenOf(await tokenGet(s, [`repository:${ctx.repo}:pull`], creds), 'GET pull token');
-      const res = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
-      if (await closeSession(ctx, res)) fail('a pull-only token refused for a push (401 or 403)', '202: an upload session was opened', res);
-      const ch = await expectRefused(ctx, res, 'POST upload with a pull-only token');
-      if (res.status === 401) {
-        const b = ch.find((c) => c.scheme === 'bearer');
-        if (!b) fail('a Bearer challenge', ch.map((c) => c.scheme).join(', '), res);
-        ctx.observe('error', b.params.error ?? '(none)');
-        const scopes = challengeScopes(b).map(parseScope);
-        expectThat(
-          scopes.some((r) => r !== null && r.name === ctx.repo && r.actions.includes('push')),
-          `the challenge scope names push on ${ctx.repo}`,
-          `scope ${JSON.stringify(b.params.scope ?? '(none)')}`,
-          res,
-        );
-      }
-    },
-  },
-  {
-    id: 'auth.scope.other-repository-refused',
-    title: 'A token for one repository is refused on another repository.',
-    requirements: [R.refused, R.errorBody],
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      const other = ctx.freshRepo('other');
-      const t = tokenOf(await tokenGet(s, [`repository:${other}:pull,push`], creds), 'GET token for another repository');
-      const pull = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
-      await expectRefused(ctx, pull, `GET of ${tgt.repo} content with a token for ${other}`);
-      const push = await withAuth(ctx, 'POST', `/v2/${ctx.repo}/blobs/uploads/`, `Bearer ${t}`);
-      if (await closeSession(ctx, push)) fail(`POST upload to ${ctx.repo} with a token for ${other} refused (401 or 403)`, '202: an upload session was opened', push);
-      await expectRefused(ctx, push, `POST upload to ${ctx.repo} with a token for ${other}`);
-    },
-  },
-  {
-    id: 'auth.scope.boundaries',
-    title: 'Each action needs its own scope, both ways: pull lets pull but not push or delete, pull+push lets push but not delete, delete lets delete; a token for another repository opens nothing here; the catalog needs registry:catalog:*.',
-    requirements: [R.refused, R.usable, R.errorBody],
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      if (tgt.repo !== ctx.repo) ctx.skip('read-only', 'the scope boundaries need a blob this run pushed');
-      // A blob of its own for the delete rows (deleted by the one row that may delete it).
-      const victim = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(48));
-      ctx.onCleanup(async () => {
-        await tryDelete(ctx.client, blobPath(ctx.repo, victim.digest));
-      });
-      const other = ctx.freshRepo('scope-other');
-      const seen: string[] = [];
-      for (const row of scopeRows(ctx.repo, other)) {
-        const label = `${row.grant.join(' ')} -> ${row.action}`;
-        const t = tokenOf(await tokenGet(s, row.grant, creds), `GET token for ${row.grant.join(' ')}`);
-        const res = await scopeAction(ctx, row.action, `Bearer ${t}`, tgt.path, victim.digest);
-        // A token server may grant more than was asked (its policy): a JWT saying so turns "refused" into "policy".
-        const extra = row.expect === 'refused' && tokenGrants(t, row.action === 'catalog' ? 'registry' : 'repository', row.action === 'catalog' ? 'catalog' : ctx.repo, row.action === 'catalog' ? '*' : row.action);
-        const outcome = await judgeScopeRow(ctx, extra ? { ...row, expect: 'policy' } : row, res, label);
-        seen.push(`${label}: ${outcome}`);
-        if (row.action === 'delete' && outcome !== 'allowed') {
-          // A refused delete must have deleted nothing.
-          const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, victim.digest) });
-          await head.dump();
-          expectThat(head.status === 200, `${label}: refused, so the blob is still there (HEAD 200)`, `HEAD answered ${head.status}`, head);
-        }
-      }
-      ctx.observe('rows', seen.join('; '));
-    },
-  },
+      fail(`a token with ${v.label} refused (401 or 403)`, '200: the blob was served', res);
+    }
+    await expectRefused(ctx, res, `GET blob with a token (${v.label})`);
+  }
+}
+
+/** Runs auth.oauth.refresh-flow. */
+async function oauthRefreshFlow(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  const scope = `repository:${tgt.repo}:pull`;
+  const form = new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password, client_id: 'regprobe', access_type: 'offline', scope });
+  if (s.service !== undefined) form.set('service', s.service);
+  const first = await s.http.send({ method: 'POST', url: s.realm, form });
+  if (first.status === 404 || first.status === 405) ctx.skip('unsupported', `POST ${s.realm.pathname} answered ${first.status}: no OAuth2 (auth-oauth: "Not all token servers implement oauth2")`);
+  const o = parseJson(first, 'POST grant_type=password');
+  expectThat(typeof o.access_token === 'string' && o.access_token !== '', 'access_token in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
+  expectThat(typeof o.scope === 'string', 'scope in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
+  expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60 (REQUIRED)', `expires_in ${JSON.stringify(o.expires_in)}`);
+  const refresh = typeof o.refresh_token === 'string' && o.refresh_token ? o.refresh_token : ctx.skip('unsupported', 'no refresh_token for access_type=offline (the field is optional)');
+  const again = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'regprobe', scope });
+  if (s.service !== undefined) again.set('service', s.service);
+  const second = await s.http.send({ method: 'POST', url: s.realm, form: again });
+  const o2 = parseJson(second, 'POST grant_type=refresh_token');
+  expectThat(typeof o2.access_token === 'string' && o2.access_token !== '', 'access_token from the refresh grant', `fields ${Object.keys(o2).join(', ')}`);
+  const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${o2.access_token as string}`);
+  await expectStatus(res, 200, 'GET with the token from the refresh grant');
+  await res.dump();
+  const bogus = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: randomBytes(24).toString('base64url'), client_id: 'regprobe', scope });
+  if (s.service !== undefined) bogus.set('service', s.service);
+  const third = await s.http.send({ method: 'POST', url: s.realm, form: bogus });
+  expectThat(third.status >= 400 && third.status < 500, 'an unknown refresh token refused with a 4XX', `status ${third.status}: ${describeToken(third)}`);
+}
+
+/** Runs auth.catalog.scope. */
+async function catalogScope(ctx: CaseContext): Promise<void> {
+  const { s, creds } = bearerWithCreds(ctx);
+  const without = await fetchToken(s, [`repository:${ctx.repo}:pull`], creds, 'GET token without catalog scope');
+  const res = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${without}`);
+  if (res.status === 404) {
+    await res.dump();
+    ctx.skip('unsupported', 'GET /v2/_catalog answered 404: no catalog');
+  }
+  await expectRefused(ctx, res, 'GET /v2/_catalog without the catalog scope');
+  const withScope = await fetchToken(s, ['registry:catalog:*'], creds, 'GET token with registry:catalog:*');
+  const ok = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${withScope}`);
+  await allowedOrRefused(ctx, ok, 'GET /v2/_catalog with registry:catalog:* (refused by policy)', 'catalog for this account');
+}
+
+/** Runs auth.mount.source-not-readable. */
+async function mountSourceNotReadable(ctx: CaseContext): Promise<void> {
+  const { s, creds } = bearerWithCreds(ctx);
+  const digest = s.blobDigest ?? ctx.skip(ctx.readOnly ? 'read-only' : 'unsupported', 'no blob was pushed by setup');
+  const target = ctx.freshRepo('mount');
+  const t = await fetchToken(s, [`repository:${target}:pull,push`], creds, `GET token for ${target} only`);
+  const res = await withAuth(ctx, 'POST', `/v2/${target}/blobs/uploads/`, `Bearer ${t}`, { mount: digest, from: ctx.repo });
+  ctx.observe('mount without pull on source', res.status);
+  if (res.status === 201) {
+    await res.dump();
+    await tryDelete(ctx.client, blobPath(target, digest));
+    fail(`no mount from ${ctx.repo} without pull access on it`, '201 Created: the blob was mounted', res);
+  }
+  if (!(await closeSession(ctx, res))) await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
+  const head = await ctx.client.request({ method: 'HEAD', path: blobPath(target, digest) });
+  await head.dump();
+  expectThat(head.status === 404, `the blob absent from ${target} afterwards (HEAD 404)`, `HEAD answered ${head.status}`, head);
+}
+
+/** Runs auth.input.malformed-authorization. */
+async function malformedAuthorization(ctx: CaseContext): Promise<void> {
+  const s = state(ctx);
+  const path = s.target?.path ?? '/v2/';
+  const inputs: Array<[string, string]> = [
+    ['Bearer without a token', 'Bearer'],
+    ['Basic of bad base64', 'Basic !!!not-base64!!!'],
+    ['Basic without a colon', `Basic ${Buffer.from('nocolon').toString('base64')}`],
+    ['a JWT of garbage parts', 'Bearer e30.e30.e30'],
+    ['a 6 KiB token', `Bearer ${'A'.repeat(6 * 1024)}`],
+    ['an unknown scheme', 'Digest username="x"'],
+  ];
+  for (const [label, value] of inputs) {
+    const res = await withAuth(ctx, 'GET', path, value);
+    if (res.status === 200 && path !== '/v2/') {
+      await res.dump();
+      ctx.observe(`${label}`, 'served (anonymous pull allowed)');
+      continue;
+    }
+    expectThat(res.status < 500, `${label}: a 4XX, not a server error`, `status ${res.status}`, res);
+    await expectRefused(ctx, res, label, s.mode === 'bearer');
+  }
+}
+
+/** Runs auth.token.odd-scope-grants-nothing. */
+async function oddScopeGrantsNothing(ctx: CaseContext): Promise<void> {
+  const { s, creds, tgt } = tokenFlow(ctx);
+  const odd = [`repository:${tgt.repo}/../x:pull`, `repository:${tgt.repo.toUpperCase()}:pull`, 'repository::pull', 'no-colons-at-all', `repository:${tgt.repo}:PULL;DROP`, 'repository:a"b:pull'];
+  for (const scope of odd) {
+    const r = await tokenGet(s, [scope], creds);
+    expectThat(r.status < 500, `scope ${JSON.stringify(scope)}: no server error from the token endpoint`, `status ${r.status}: ${describeToken(r)}`);
+    if (r.status !== 200) continue;
+    const t = tokenOf(r, `token for scope ${JSON.stringify(scope)}`);
+    const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
+    if (res.status === 200) {
+      await res.dump();
+      // Anonymous pull may be allowed; then any valid token may pull too.
+      const anon = await withAuth(ctx, 'GET', tgt.path);
+      await anon.dump();
+      if (anon.status === 200) continue;
+      fail(`a token for ${JSON.stringify(scope)} refused on ${tgt.repo}`, '200: it could pull', res);
+    }
+    await expectRefused(ctx, res, `GET blob with a token for ${JSON.stringify(scope)}`);
+  }
+}
+
+// The cases, in the order they run: what each checks, the spec texts it cites, and the function that runs it.
+const cases: CaseDefinition[] = [
+  { id: 'auth.challenge.missing-credentials', title: 'A request without credentials to a protected resource answers 401 with a WWW-Authenticate challenge naming its realm.', requirements: [R.challenge401, R.errorBody], readOnly: true, run: missingCredentials },
+  { id: 'auth.challenge.service-and-scope', title: 'The Bearer challenge for a repository names the service and the scope the request needs.', requirements: [R.challengeFields], readOnly: true, run: challengeServiceAndScope },
+  { id: 'auth.token.issued', title: 'The token endpoint answers valid credentials with a token (token and/or access_token) living at least 60 seconds.', requirements: [R.tokenFields, R.tokenLifetime], readOnly: true, run: tokenIssued },
+  { id: 'auth.token.usable', title: 'A token from the token endpoint lets the client pull from the repository it was asked for.', requirements: [R.pullWithToken], readOnly: true, run: tokenUsable },
+  { id: 'auth.credentials.wrong-password', title: 'A wrong password is refused: the token endpoint (or the registry, for Basic) answers 401.', requirements: [R.badCredentials, R.challenge401], readOnly: true, run: wrongPassword },
+  { id: 'auth.anonymous.pull-as-configured', title: 'An anonymous pull is either allowed (public content) or refused with 401/403; both are legal, the answer is recorded.', requirements: [R.anonymous, R.errorBody], readOnly: true, run: anonymousPull },
+  { id: 'auth.scope.pull-token-cannot-push', title: 'A token granting only pull cannot start an upload: 401 with error="insufficient_scope" naming the push scope (or 403).', requirements: [R.refused, R.challengeFields, R.errorBody], run: pullTokenCannotPush },
+  { id: 'auth.scope.other-repository-refused', title: 'A token for one repository is refused on another repository.', requirements: [R.refused, R.errorBody], run: otherRepositoryRefused },
+  { id: 'auth.scope.boundaries', title: 'Each action needs its own scope, both ways: pull lets pull but not push or delete, pull+push lets push but not delete, delete lets delete; a token for another repository opens nothing here; the catalog needs registry:catalog:*.', requirements: [R.refused, R.usable, R.errorBody], run: scopeBoundaries },
   secondIdentityCase('pull'),
   secondIdentityCase('push'),
   secondIdentityCase('delete'),
-  {
-    id: 'auth.token.tampered-refused',
-    title: 'A token with an altered signature, an exp moved into the past, alg "none", or plain garbage is refused.',
-    requirements: [R.verify, R.errorBody],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      const t = tokenOf(await tokenGet(s, [`repository:${tgt.repo}:pull`], creds), 'GET token');
-      for (const v of tamper(t)) {
-        const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${v.token}`);
-        if (res.status === 200) {
-          await res.dump();
-          fail(`a token with ${v.label} refused (401 or 403)`, '200: the blob was served', res);
-        }
-        await expectRefused(ctx, res, `GET blob with a token (${v.label})`);
-      }
-    },
-  },
-  {
-    id: 'auth.oauth.refresh-flow',
-    title: 'Where the token endpoint offers OAuth2 POST: a password grant with access_type=offline gives a refresh token, and the refresh grant gives a working access token.',
-    requirements: [R.oauthPost, R.refreshToken],
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      const scope = `repository:${tgt.repo}:pull`;
-      const form = new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password, client_id: 'regprobe', access_type: 'offline', scope });
-      if (s.service !== undefined) form.set('service', s.service);
-      const first = await s.http.send({ method: 'POST', url: s.realm, form });
-      if (first.status === 404 || first.status === 405) ctx.skip('unsupported', `POST ${s.realm.pathname} answered ${first.status}: no OAuth2 (auth-oauth: "Not all token servers implement oauth2")`);
-      const o = parseJson(first, 'POST grant_type=password');
-      expectThat(typeof o.access_token === 'string' && o.access_token !== '', 'access_token in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
-      expectThat(typeof o.scope === 'string', 'scope in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
-      expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60 (REQUIRED)', `expires_in ${JSON.stringify(o.expires_in)}`);
-      const refresh = typeof o.refresh_token === 'string' && o.refresh_token ? o.refresh_token : ctx.skip('unsupported', 'no refresh_token for access_type=offline (the field is optional)');
-      const again = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'regprobe', scope });
-      if (s.service !== undefined) again.set('service', s.service);
-      const second = await s.http.send({ method: 'POST', url: s.realm, form: again });
-      const o2 = parseJson(second, 'POST grant_type=refresh_token');
-      expectThat(typeof o2.access_token === 'string' && o2.access_token !== '', 'access_token from the refresh grant', `fields ${Object.keys(o2).join(', ')}`);
-      const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${o2.access_token as string}`);
-      await expectStatus(res, 200, 'GET with the token from the refresh grant');
-      await res.dump();
-      const bogus = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: randomBytes(24).toString('base64url'), client_id: 'regprobe', scope });
-      if (s.service !== undefined) bogus.set('service', s.service);
-      const third = await s.http.send({ method: 'POST', url: s.realm, form: bogus });
-      expectThat(third.status >= 400 && third.status < 500, 'an unknown refresh token refused with a 4XX', `status ${third.status}: ${describeToken(third)}`);
-    },
-  },
-  {
-    id: 'auth.catalog.scope',
-    title: 'The catalog needs the registry:catalog:* scope: a token without it is refused; one with it is served or refused by policy.',
-    requirements: [R.refused, R.errorBody],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const without = tokenOf(await tokenGet(s, [`repository:${ctx.repo}:pull`], creds), 'GET token without catalog scope');
-      const res = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${without}`);
-      if (res.status === 404) {
-        await res.dump();
-        ctx.skip('unsupported', 'GET /v2/_catalog answered 404: no catalog');
-      }
-      await expectRefused(ctx, res, 'GET /v2/_catalog without the catalog scope');
-      const withScope = tokenOf(await tokenGet(s, ['registry:catalog:*'], creds), 'GET token with registry:catalog:*');
-      const ok = await withAuth(ctx, 'GET', '/v2/_catalog', `Bearer ${withScope}`);
-      await allowedOrRefused(ctx, ok, 'GET /v2/_catalog with registry:catalog:* (refused by policy)', 'catalog for this account');
-    },
-  },
-  {
-    id: 'auth.mount.source-not-readable',
-    title: 'A cross-repository mount with a token that cannot pull the source repository does not mount the blob.',
-    requirements: [R.mount, R.errorBody],
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const digest = s.blobDigest ?? ctx.skip(ctx.readOnly ? 'read-only' : 'unsupported', 'no blob was pushed by setup');
-      const target = ctx.freshRepo('mount');
-      const t = tokenOf(await tokenGet(s, [`repository:${target}:pull,push`], creds), `GET token for ${target} only`);
-      const res = await withAuth(ctx, 'POST', `/v2/${target}/blobs/uploads/`, `Bearer ${t}`, { mount: digest, from: ctx.repo });
-      ctx.observe('mount without pull on source', res.status);
-      if (res.status === 201) {
-        await res.dump();
-        await tryDelete(ctx.client, blobPath(target, digest));
-        fail(`no mount from ${ctx.repo} without pull access on it`, '201 Created: the blob was mounted', res);
-      }
-      if (!(await closeSession(ctx, res))) await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
-      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(target, digest) });
-      await head.dump();
-      expectThat(head.status === 404, `the blob absent from ${target} afterwards (HEAD 404)`, `HEAD answered ${head.status}`, head);
-    },
-  },
-  {
-    id: 'auth.input.malformed-authorization',
-    title: 'Malformed Authorization headers (no token, bad base64, no colon, oversized, unknown scheme) are refused with 401, never a server error.',
-    requirements: [R.badInput, R.errorBody],
-    readOnly: true,
-    async run(ctx) {
-      const s = state(ctx);
-      const path = s.target?.path ?? '/v2/';
-      const inputs: Array<[string, string]> = [
-        ['Bearer without a token', 'Bearer'],
-        ['Basic of bad base64', 'Basic !!!not-base64!!!'],
-        ['Basic without a colon', `Basic ${Buffer.from('nocolon').toString('base64')}`],
-        ['a JWT of garbage parts', 'Bearer e30.e30.e30'],
-        ['a 6 KiB token', `Bearer ${'A'.repeat(6 * 1024)}`],
-        ['an unknown scheme', 'Digest username="x"'],
-      ];
-      for (const [label, value] of inputs) {
-        const res = await withAuth(ctx, 'GET', path, value);
-        if (res.status === 200 && path !== '/v2/') {
-          await res.dump();
-          ctx.observe(`${label}`, 'served (anonymous pull allowed)');
-          continue;
-        }
-        expectThat(res.status < 500, `${label}: a 4XX, not a server error`, `status ${res.status}`, res);
-        await expectRefused(ctx, res, label, s.mode === 'bearer');
-      }
-    },
-  },
-  {
-    id: 'auth.token.odd-scope-grants-nothing',
-    title: 'The token endpoint answers scope strings with odd characters without a server error, and such a token opens nothing.',
-    requirements: [R.refused, { ref: 'auth-scope: Resource Scope Grammar', level: 'MUST', text: 'resourcescope := resourcetype ":" resourcename ":" action [ "," action ]*' }],
-    readOnly: true,
-    async run(ctx) {
-      const s = bearer(ctx);
-      const creds = needCreds(ctx, s);
-      const tgt = needTarget(ctx, s);
-      const odd = [`repository:${tgt.repo}/../x:pull`, `repository:${tgt.repo.toUpperCase()}:pull`, 'repository::pull', 'no-colons-at-all', `repository:${tgt.repo}:PULL;DROP`, 'repository:a"b:pull'];
-      for (const scope of odd) {
-        const r = await tokenGet(s, [scope], creds);
-        expectThat(r.status < 500, `scope ${JSON.stringify(scope)}: no server error from the token endpoint`, `status ${r.status}: ${describeToken(r)}`);
-        if (r.status !== 200) continue;
-        const t = tokenOf(r, `token for scope ${JSON.stringify(scope)}`);
-        const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${t}`);
-        if (res.status === 200) {
-          await res.dump();
-          // Anonymous pull may be allowed; then any valid token may pull too.
-          const anon = await withAuth(ctx, 'GET', tgt.path);
-          await anon.dump();
-          if (anon.status === 200) continue;
-          fail(`a token for ${JSON.stringify(scope)} refused on ${tgt.repo}`, '200: it could pull', res);
-        }
-        await expectRefused(ctx, res, `GET blob with a token for ${JSON.stringify(scope)}`);
-      }
-    },
-  },
+  { id: 'auth.token.tampered-refused', title: 'A token with an altered signature, an exp moved into the past, alg "none", or plain garbage is refused.', requirements: [R.verify, R.errorBody], readOnly: true, run: tamperedTokenRefused },
+  { id: 'auth.oauth.refresh-flow', title: 'Where the token endpoint offers OAuth2 POST: a password grant with access_type=offline gives a refresh token, and the refresh grant gives a working access token.', requirements: [R.oauthPost, R.refreshToken], run: oauthRefreshFlow },
+  { id: 'auth.catalog.scope', title: 'The catalog needs the registry:catalog:* scope: a token without it is refused; one with it is served or refused by policy.', requirements: [R.refused, R.errorBody], readOnly: true, run: catalogScope },
+  { id: 'auth.mount.source-not-readable', title: 'A cross-repository mount with a token that cannot pull the source repository does not mount the blob.', requirements: [R.mount, R.errorBody], run: mountSourceNotReadable },
+  { id: 'auth.input.malformed-authorization', title: 'Malformed Authorization headers (no token, bad base64, no colon, oversized, unknown scheme) are refused with 401, never a server error.', requirements: [R.badInput, R.errorBody], readOnly: true, run: malformedAuthorization },
+  { id: 'auth.token.odd-scope-grants-nothing', title: 'The token endpoint answers scope strings with odd characters without a server error, and such a token opens nothing.', requirements: [R.refused, R.scopeGrammar], readOnly: true, run: oddScopeGrantsNothing },
 ];
 
 function parseJson(r: TokenHttpResponse, what: string): Record<string, unknown> {

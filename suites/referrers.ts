@@ -9,6 +9,7 @@ import { blobOf, makeArtifact, makeImage, makeIndex, manifestDescriptor, manifes
 import { MediaType } from '../src/oci/media-types.js';
 import { pushBlobs, pushImage, sendManifest, trackManifest, unknownDigest } from './common/content.js';
 import { duplicates, show, walkLinks } from './common/pages.js';
+import { cites } from './common/spec-section.js';
 
 const SBOM = 'application/vnd.regprobe.sbom.v1';
 const SIGNATURE = 'application/vnd.regprobe.signature.v1';
@@ -17,29 +18,16 @@ const MAX_PAGES = 20;
 /** Referrers pushed for the pagination case: more than one page on a registry paging in tens. */
 const PAGINATE_COUNT = 12;
 
-const END_12A = {
-  ref: 'end-12a',
-  level: 'MUST',
-  text: 'GET /v2/<name>/referrers/<digest>: assuming a repository is found, MUST return 200; a registry that supports the referrers API MUST NOT return 404',
-} as const;
-const INDEX_BODY = {
-  ref: 'listing-referrers',
-  level: 'MUST',
-  text: 'the response MUST be a JSON body with an image index containing a list of descriptors; the Content-Type header MUST be application/vnd.oci.image.index.v1+json',
-} as const;
-const DESCRIPTORS = {
-  ref: 'listing-referrers',
-  level: 'MUST',
-  text: 'each descriptor is of an image manifest or index in the same <name> with a subject field that specifies <digest>; after the API is enabled registries MUST include all newly pushed manifests with a valid subject',
-} as const;
-const ARTIFACT_TYPE = {
-  ref: 'listing-referrers',
-  level: 'MUST',
-  text: 'descriptors MUST include artifactType from the manifest or index if present; else for an image manifest MUST be the config mediaType; for an index MUST be omitted',
-} as const;
-const ANNOTATIONS = { ref: 'listing-referrers', level: 'MUST', text: 'The descriptors MUST include annotations from the image manifest or index' } as const;
-const EMPTY = { ref: 'listing-referrers', level: 'MUST', text: 'If a query results in no matching referrers, an empty manifest list MUST be returned' } as const;
-const LINK = { ref: 'listing-referrers', level: 'MUST', text: 'A Link header (RFC 5988, rel="next") MUST be included when the descriptor list cannot be returned in a single manifest' } as const;
+const END_12A = { ref: 'end-12a', level: 'MUST', text: 'GET /v2/<name>/referrers/<digest>: assuming a repository is found, MUST return 200; a registry that supports the referrers API MUST NOT return 404' } as const;
+const listing = cites('listing-referrers', 'MUST');
+const INDEX_BODY = listing('the response MUST be a JSON body with an image index containing a list of descriptors; the Content-Type header MUST be application/vnd.oci.image.index.v1+json');
+const DESCRIPTORS = listing('each descriptor is of an image manifest or index in the same <name> with a subject field that specifies <digest>; after the API is enabled registries MUST include all newly pushed manifests with a valid subject');
+const ARTIFACT_TYPE = listing('descriptors MUST include artifactType from the manifest or index if present; else for an image manifest MUST be the config mediaType; for an index MUST be omitted');
+const ANNOTATIONS = listing('The descriptors MUST include annotations from the image manifest or index');
+const EMPTY = listing('If a query results in no matching referrers, an empty manifest list MUST be returned');
+const LINK = listing('A Link header (RFC 5988, rel="next") MUST be included when the descriptor list cannot be returned in a single manifest');
+const FILTER_SUPPORT = { ref: 'end-12b', level: 'SHOULD', text: 'The registry SHOULD support filtering on artifactType' } as const;
+const FILTERS_APPLIED = { ref: 'end-12b', level: 'MUST', text: 'If filtering is requested and applied, the response MUST include a header OCI-Filters-Applied: artifactType' } as const;
 
 interface Fixtures {
   subject: Manifest;
@@ -107,6 +95,57 @@ async function listReferrers(ctx: CaseContext, repo: string, digest: string, que
   return { first: walk.pages[0]!.res, firstText: walk.pages[0]!.text, descriptors: walk.items, pages: walk.pages.length };
 }
 
+/** The referrers of the setup's subject (skipped where the API is not offered). */
+async function subjectReferrers(ctx: CaseContext, query?: Record<string, string>): Promise<{ f: Fixtures; l: Listing }> {
+  const f = requireApi(ctx);
+  return { f, l: await listReferrers(ctx, ctx.repo, f.subject.digest, query) };
+}
+
+type Referrer = Fixtures['referrers'][number];
+
+/**
+ * A row of the descriptor checks: `check` runs for each referrer the setup pushed, with its descriptor
+ * in the listing of the subject. A referrer without one fails the row that says `missingFails`; the
+ * others pass over it (referrers.list.all-referrers reports it).
+ */
+interface DescriptorRow extends Omit<CaseDefinition, 'run' | 'since'> {
+  missingFails?: boolean;
+  check(r: Referrer, d: Descriptor, l: Listing): void;
+}
+
+function descriptorCase(row: DescriptorRow): CaseDefinition {
+  const { check, missingFails, ...meta } = row;
+  return {
+    ...meta,
+    since: '1.1',
+    async run(ctx) {
+      const { f, l } = await subjectReferrers(ctx);
+      for (const r of f.referrers) {
+        const d = l.descriptors.find((x) => x.digest === r.m.digest);
+        if (d) check(r, d, l);
+        else if (missingFails) fail(`a descriptor for ${r.m.digest}`, show(digests(l.descriptors)), l.first, l.firstText);
+      }
+    },
+  };
+}
+
+/** PUT of a manifest that must answer 201 (a check of the case, not a precondition); deleted at cleanup. */
+async function putAccepted(ctx: CaseContext, r: Manifest, what: string): Promise<void> {
+  const res = await sendManifest(ctx, ctx.repo, r.digest, r.bytes, r.mediaType);
+  await expectStatus(res, 201, what);
+  await res.dump();
+  trackManifest(ctx, ctx.repo, r.digest);
+}
+
+/** The "manifests" of an image index's JSON text; undefined when the text is not JSON. */
+function manifestsIn(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { manifests?: unknown }).manifests;
+  } catch {
+    return undefined;
+  }
+}
+
 function digests(ds: readonly Descriptor[]): string[] {
   return ds.map((d) => d.digest);
 }
@@ -156,8 +195,7 @@ const cases: CaseDefinition[] = [
     requirements: [INDEX_BODY, LINK],
     since: '1.1',
     async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest);
+      const { l } = await subjectReferrers(ctx);
       const ct = l.first.header('content-type')!;
       if (ct !== MediaType.ociIndex) ctx.observe('content-type-parameters', ct);
     },
@@ -168,71 +206,46 @@ const cases: CaseDefinition[] = [
     requirements: [DESCRIPTORS],
     since: '1.1',
     async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest);
+      const { f, l } = await subjectReferrers(ctx);
       expectExactly(l, f.referrers.map((r) => r.m.digest), `referrers of ${f.subject.digest}`);
     },
   },
-  {
+  descriptorCase({
     id: 'referrers.list.descriptor-fields',
     title: 'Each referrer descriptor carries the mediaType, digest and size of the pushed manifest.',
     requirements: [DESCRIPTORS, { ref: 'image-spec descriptor', level: 'MUST', text: 'mediaType, digest and size are REQUIRED properties of a descriptor and describe the targeted content' }],
-    since: '1.1',
-    async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest);
-      for (const r of f.referrers) {
-        const d = l.descriptors.find((x) => x.digest === r.m.digest);
-        expectThat(d !== undefined, `a descriptor for ${r.m.digest}`, show(digests(l.descriptors)), l.first, l.firstText);
-        expectThat(d!.mediaType === r.m.mediaType, `${r.m.digest}: "mediaType": "${r.m.mediaType}"`, `"mediaType": ${JSON.stringify(d!.mediaType)}`, l.first, l.firstText);
-        expectThat(d!.size === r.m.bytes.length, `${r.m.digest}: "size": ${r.m.bytes.length}`, `"size": ${JSON.stringify(d!.size)}`, l.first, l.firstText);
-      }
+    missingFails: true,
+    check(r, d, l) {
+      expectThat(d.mediaType === r.m.mediaType, `${r.m.digest}: "mediaType": "${r.m.mediaType}"`, `"mediaType": ${JSON.stringify(d.mediaType)}`, l.first, l.firstText);
+      expectThat(d.size === r.m.bytes.length, `${r.m.digest}: "size": ${r.m.bytes.length}`, `"size": ${JSON.stringify(d.size)}`, l.first, l.firstText);
     },
-  },
-  {
+  }),
+  descriptorCase({
     id: 'referrers.list.artifact-type',
     title: 'A descriptor\'s artifactType is the manifest\'s artifactType, else an image manifest\'s config mediaType, and is absent for an index without one.',
     requirements: [ARTIFACT_TYPE],
-    since: '1.1',
-    async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest);
-      for (const r of f.referrers) {
-        const d = l.descriptors.find((x) => x.digest === r.m.digest);
-        if (!d) continue; // referrers.list.all-referrers reports a missing one
-        const want = r.artifactType === undefined ? 'no artifactType' : `"artifactType": "${r.artifactType}"`;
-        expectThat(d.artifactType === r.artifactType, `${r.m.digest} (${r.m.mediaType}): ${want}`, `"artifactType": ${JSON.stringify(d.artifactType)}`, l.first, l.firstText);
-      }
+    check(r, d, l) {
+      const want = r.artifactType === undefined ? 'no artifactType' : `"artifactType": "${r.artifactType}"`;
+      expectThat(d.artifactType === r.artifactType, `${r.m.digest} (${r.m.mediaType}): ${want}`, `"artifactType": ${JSON.stringify(d.artifactType)}`, l.first, l.firstText);
     },
-  },
-  {
+  }),
+  descriptorCase({
     id: 'referrers.list.annotations',
     title: 'Each referrer descriptor includes every annotation of the pushed manifest or index.',
     requirements: [ANNOTATIONS],
-    since: '1.1',
-    async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest);
-      for (const r of f.referrers) {
-        const d = l.descriptors.find((x) => x.digest === r.m.digest);
-        if (!d) continue;
-        for (const [k, v] of Object.entries(r.annotations)) {
-          expectThat(d.annotations?.[k] === v, `${r.m.digest}: annotation ${k}=${JSON.stringify(v)}`, `annotations ${JSON.stringify(d.annotations ?? null)}`, l.first, l.firstText);
-        }
+    check(r, d, l) {
+      for (const [k, v] of Object.entries(r.annotations)) {
+        expectThat(d.annotations?.[k] === v, `${r.m.digest}: annotation ${k}=${JSON.stringify(v)}`, `annotations ${JSON.stringify(d.annotations ?? null)}`, l.first, l.firstText);
       }
     },
-  },
+  }),
   {
     id: 'referrers.filter.artifact-type',
     title: 'With ?artifactType=, a filtered answer says OCI-Filters-Applied: artifactType and holds only that type; an unfiltered answer has no such header and holds every referrer.',
-    requirements: [
-      { ref: 'end-12b', level: 'SHOULD', text: 'The registry SHOULD support filtering on artifactType' },
-      { ref: 'end-12b', level: 'MUST', text: 'If filtering is requested and applied, the response MUST include a header OCI-Filters-Applied: artifactType' },
-    ],
+    requirements: [FILTER_SUPPORT, FILTERS_APPLIED],
     since: '1.1',
     async run(ctx) {
-      const f = requireApi(ctx);
-      const l = await listReferrers(ctx, ctx.repo, f.subject.digest, { artifactType: SBOM });
+      const { f, l } = await subjectReferrers(ctx, { artifactType: SBOM });
       const header = l.first.header('oci-filters-applied');
       const applied = (header ?? '').split(',').map((s) => s.trim()).includes('artifactType');
       ctx.observe('artifactType-filter', applied ? 'applied' : header === undefined ? 'not applied (no OCI-Filters-Applied)' : `not applied (OCI-Filters-Applied: ${header})`);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/conformance/model.js';
 import type { RegistryResponse } from '../src/client/registry-client.js';
-import { ACCEPT_MANIFESTS, tryDelete } from '../src/client/operations.js';
+import { ACCEPT_MANIFESTS } from '../src/client/operations.js';
 import {
   blobOf,
   descriptorOf,
@@ -17,8 +17,10 @@ import {
   uniqueBytes,
   type Manifest,
 } from '../src/conformance/fixtures.js';
-import { pushBlobs, pushImage, trackBlob, trackManifest } from './common/content.js';
+import { pushBlobs, pushImage, sendManifest, trackBlob, trackManifest } from './common/content.js';
 import { checkErrorBody } from './common/error-body.js';
+import { expectClientError } from './common/refusal.js';
+import { cancelIfOpened, cancelLater, closeUpload, patchChunk, patchStreamed, postBlob, putBlob } from './common/upload-requests.js';
 import { expectHeader, expectStatus, expectThat, fail } from '../src/conformance/expect.js';
 import { expectBytes, expectDigestHeaderMatches } from '../src/conformance/content-checks.js';
 import { digestOf } from '../src/oci/digest.js';
@@ -65,51 +67,85 @@ const BAD_DIGEST_400: Requirement = {
   level: 'SHOULD',
   text: 'If the client provided digest is invalid or uses an unsupported algorithm, the registry SHOULD respond with a response code 400 Bad Request.',
 };
+const SIZE_INVALID_CODE: Requirement = {
+  ref: 'code-10',
+  level: 'SHOULD',
+  text: 'SIZE_INVALID: provided length did not match content length (the table\'s code; the MUST is only that a code is one of the table)',
+};
+const SINGLE_POST_201: Requirement = {
+  ref: 'end-4b',
+  level: 'MUST',
+  text: 'Successful completion of the request MUST return a 201 Created and MUST include the following header: Location: <blob-location>',
+};
+const SINGLE_POST_ELSE_202: Requirement = {
+  ref: 'end-4b',
+  level: 'SHOULD',
+  text: 'Registries that do not support single request monolithic uploads SHOULD return a 202 Accepted status code and Location header.',
+};
+const CHUNK_202_RANGE: Requirement = {
+  ref: 'end-5',
+  level: 'MUST',
+  text: 'The response for each successful chunk upload MUST be 202 Accepted, and MUST have the following headers: ... Range: 0-<end-of-range>',
+};
+const RANGE_END_RECEIVED: Requirement = {
+  ref: 'end-5',
+  level: 'MUST',
+  text: 'The 202 MUST have the header Range: 0-<end-of-range>, and the <end-of-range> value is the position of the last uploaded byte of the blob.',
+};
+const TAG_OR_DIGEST_ONLY: Requirement = {
+  ref: 'end-7',
+  level: 'MUST',
+  text: 'the <tag-or-digest> MUST be either a) a digest or b) a tag. The <tag-or-digest> MUST NOT be in any other format.',
+};
 const SHA512_MAY: Requirement = {
   ref: 'image-spec descriptor: SHA-512',
   level: 'MAY',
   text: 'Implementations MAY implement SHA-512 digest verification for use in descriptors.',
 };
 
+const BAD_DIGEST_400_API: Requirement = { ...BAD_DIGEST_400, ref: 'Pushing blobs / API' };
+const DIGEST_INVALID_CODE: Requirement = { ref: 'code-4', level: 'SHOULD', text: 'DIGEST_INVALID: provided digest did not match uploaded content' };
+const SINGLE_POST_MAY: Requirement = { ref: 'end-4b', level: 'MAY', text: 'Registries MAY support pushing blobs using a single POST request.' };
+const TAG_OR_DIGEST: Requirement = { ref: 'end-7', level: 'MUST', text: '<tag-or-digest> MUST be either a) a digest or b) a tag.' };
+
 // ---- small request helpers; each returns the response for the case to judge ----
 
-/** Cancels an upload session a case may leave open (best effort; end-14 is a draft addition). */
-function cancelLater(ctx: CaseContext, location: string): void {
-  ctx.onCleanup(async () => {
-    await tryDelete(ctx.client, location);
-  });
-}
-
-function blobsPath(repo: string): string {
-  return `/v2/${repo}/blobs/uploads/`;
-}
-
 async function openSession(ctx: CaseContext, repo: string, query?: Record<string, string>): Promise<string> {
-  const res = await ctx.client.request({ method: 'POST', path: blobsPath(repo), ...(query ? { query } : {}), headers: { 'content-length': '0' } });
+  const res = await ctx.client.request({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, ...(query ? { query } : {}), headers: { 'content-length': '0' } });
   await expectStatus(res, 202, 'POST to open an upload session');
   const location = expectHeader(res, 'location', undefined, 'POST to open an upload session');
   await res.dump();
   return location;
 }
 
-async function putBlob(ctx: CaseContext, location: string, digest: string, body: Uint8Array): Promise<RegistryResponse> {
-  return ctx.client.request({
-    method: 'PUT',
-    path: location,
-    query: { digest },
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
-    body,
-  });
+/** A session for a request the case expects refused: cancelled at cleanup. */
+async function openCancelledLater(ctx: CaseContext, repo: string): Promise<string> {
+  const location = await openSession(ctx, repo);
+  cancelLater(ctx, location);
+  return location;
 }
 
-async function putManifestRaw(ctx: CaseContext, repo: string, reference: string, body: Uint8Array, contentType: string, query?: Record<string, string>): Promise<RegistryResponse> {
-  return ctx.client.request({
-    method: 'PUT',
-    path: `/v2/${repo}/manifests/${reference}`,
-    ...(query ? { query } : {}),
-    headers: { 'content-type': contentType, 'content-length': String(body.length) },
-    body,
-  });
+/** A PATCH that must be taken (202 with the Location to go on with); returns that Location. */
+async function acceptedPatch(res: RegistryResponse, what: string): Promise<string> {
+  await expectStatus(res, 202, what);
+  const next = expectHeader(res, 'location', undefined, what);
+  await res.dump();
+  return next;
+}
+
+/** Unique bytes of `size`, their digest tracked for cleanup in this run's repository. */
+function trackedBytes(ctx: CaseContext, size: number): { bytes: Buffer; digest: string } {
+  const bytes = uniqueBytes(size);
+  const digest = digestOf(bytes);
+  trackBlob(ctx, ctx.repo, digest);
+  return { bytes, digest };
+}
+
+/** A 400 to a sha512 digest means sha512 is not supported (it MAY not be): skip, saying `what` answered 400 and why. */
+async function skipIfSha512Refused(ctx: CaseContext, res: RegistryResponse, what: string): Promise<void> {
+  if (res.status !== 400) return;
+  const text = await res.text(64 * 1024).catch(() => '');
+  ctx.skip('unsupported', `${what} answered 400${text ? ` (${text.slice(0, 120)})` : ''}`);
 }
 
 /** GET a blob and check it is exactly `bytes`. */
@@ -146,7 +182,7 @@ async function pushAndVerify(ctx: CaseContext, m: Manifest, reference: string, w
   const repo = ctx.repo;
   await pushBlobs(ctx, repo, m);
   trackManifest(ctx, repo, m.digest);
-  const res = await putManifestRaw(ctx, repo, reference, m.bytes, m.mediaType);
+  const res = await sendManifest(ctx, repo, reference, m.bytes, m.mediaType);
   await expectStatus(res, 201, `PUT ${what}`);
   expectHeader(res, 'location', undefined, `PUT ${what}`);
   expectDigestHeaderMatches(res, m, `PUT ${what}`);
@@ -182,11 +218,8 @@ const blobCases: CaseDefinition[] = [
     title: 'A POST opens a session (202 with Location) and a PUT with ?digest= and the whole blob completes it (201 with a Location that serves the blob).',
     requirements: [POST_SESSION, PUT_COMPLETE, BLOB_PULLABLE],
     async run(ctx) {
-      const bytes = uniqueBytes(3000);
-      const digest = digestOf(bytes);
-      trackBlob(ctx, ctx.repo, digest);
-      const location = await openSession(ctx, ctx.repo);
-      const res = await putBlob(ctx, location, digest, bytes);
+      const { bytes, digest } = trackedBytes(ctx, 3000);
+      const res = await putBlob(ctx, await openSession(ctx, ctx.repo), digest, bytes);
       await expectStatus(res, 201, 'PUT ?digest= with the whole blob');
       await expectLocationServesBlob(ctx, res, bytes, 'PUT ?digest= with the whole blob');
       await expectBlobStored(ctx, ctx.repo, digest, bytes, 'POST then PUT');
@@ -207,26 +240,10 @@ const blobCases: CaseDefinition[] = [
   {
     id: 'push.blob.single-post',
     title: 'A single POST with ?digest= and the body stores the blob (201 with Location), or, where not offered, opens a session (202 with Location) that a PUT completes.',
-    requirements: [
-      { ref: 'end-4b', level: 'MAY', text: 'Registries MAY support pushing blobs using a single POST request.' },
-      { ref: 'end-4b', level: 'MUST', text: 'Successful completion of the request MUST return a 201 Created and MUST include the following header: Location: <blob-location>' },
-      {
-        ref: 'end-4b',
-        level: 'SHOULD',
-        text: 'Registries that do not support single request monolithic uploads SHOULD return a 202 Accepted status code and Location header.',
-      },
-    ],
+    requirements: [SINGLE_POST_MAY, SINGLE_POST_201, SINGLE_POST_ELSE_202],
     async run(ctx) {
-      const bytes = uniqueBytes(2000);
-      const digest = digestOf(bytes);
-      trackBlob(ctx, ctx.repo, digest);
-      const res = await ctx.client.request({
-        method: 'POST',
-        path: blobsPath(ctx.repo),
-        query: { digest },
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
-        body: bytes,
-      });
+      const { bytes, digest } = trackedBytes(ctx, 2000);
+      const res = await postBlob(ctx, ctx.repo, digest, bytes);
       await expectStatus(res, [201, 202], 'single POST ?digest= with the blob');
       if (res.status === 201) {
         ctx.observe('single-post', 'stored (201)');
@@ -253,15 +270,9 @@ const blobCases: CaseDefinition[] = [
       BLOB_PULLABLE,
     ],
     async run(ctx) {
-      const bytes = uniqueBytes(5000);
-      const digest = digestOf(bytes);
-      trackBlob(ctx, ctx.repo, digest);
-      const location = await openSession(ctx, ctx.repo);
-      const patch = await ctx.client.request({ method: 'PATCH', path: location, headers: { 'content-type': 'application/octet-stream' }, body: bytes });
-      await expectStatus(patch, 202, 'streamed PATCH');
-      const next = expectHeader(patch, 'location', undefined, 'streamed PATCH');
-      await patch.dump();
-      const put = await ctx.client.request({ method: 'PUT', path: next, query: { digest }, headers: { 'content-length': '0' } });
+      const { bytes, digest } = trackedBytes(ctx, 5000);
+      const next = await acceptedPatch(await patchStreamed(ctx, await openSession(ctx, ctx.repo), bytes), 'streamed PATCH');
+      const put = await closeUpload(ctx, next, digest);
       await expectStatus(put, 201, 'PUT ?digest= closing a streamed upload');
       expectHeader(put, 'location', undefined, 'PUT closing a streamed upload');
       await put.dump();
@@ -280,42 +291,21 @@ const blobCases: CaseDefinition[] = [
         seen.push(`${how}: ${res.header('docker-content-digest') === undefined ? 'absent' : 'present'}`);
         await res.dump();
       };
-      const blob = (n: number) => {
-        const bytes = uniqueBytes(n);
-        trackBlob(ctx, ctx.repo, digestOf(bytes));
-        return bytes;
-      };
+      const blob = (n: number) => trackedBytes(ctx, n).bytes;
       const whole = blob(1500);
       await check(await putBlob(ctx, await openSession(ctx, ctx.repo), digestOf(whole), whole), whole, 'POST then PUT');
 
       const streamed = blob(1600);
-      const patch = await ctx.client.request({ method: 'PATCH', path: await openSession(ctx, ctx.repo), headers: { 'content-type': 'application/octet-stream' }, body: streamed });
-      await expectStatus(patch, 202, 'streamed PATCH');
-      const next = expectHeader(patch, 'location', undefined, 'streamed PATCH');
-      await patch.dump();
-      await check(await ctx.client.request({ method: 'PUT', path: next, query: { digest: digestOf(streamed) }, headers: { 'content-length': '0' } }), streamed, 'PATCH then empty PUT');
+      const next = await acceptedPatch(await patchStreamed(ctx, await openSession(ctx, ctx.repo), streamed), 'streamed PATCH');
+      await check(await closeUpload(ctx, next, digestOf(streamed)), streamed, 'PATCH then empty PUT');
 
       const chunked = blob(1700);
       const first = chunked.subarray(0, 1000);
-      const p1 = await ctx.client.request({
-        method: 'PATCH',
-        path: await openSession(ctx, ctx.repo),
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${first.length - 1}`, 'content-length': String(first.length) },
-        body: first,
-      });
-      await expectStatus(p1, 202, 'PATCH of the first chunk');
-      const rest = expectHeader(p1, 'location', undefined, 'PATCH of the first chunk');
-      await p1.dump();
+      const rest = await acceptedPatch(await patchChunk(ctx, await openSession(ctx, ctx.repo), `0-${first.length - 1}`, first), 'PATCH of the first chunk');
       await check(await putBlob(ctx, rest, digestOf(chunked), chunked.subarray(first.length)), chunked, 'PATCH then PUT with the last chunk');
 
       const single = blob(1800);
-      const post = await ctx.client.request({
-        method: 'POST',
-        path: blobsPath(ctx.repo),
-        query: { digest: digestOf(single) },
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(single.length) },
-        body: single,
-      });
+      const post = await postBlob(ctx, ctx.repo, digestOf(single), single);
       if (post.status === 201) await check(post, single, 'single POST');
       else {
         // Single-POST upload not offered (a legal 202): nothing closed by that request.
@@ -335,8 +325,7 @@ const blobCases: CaseDefinition[] = [
       const bytes = Buffer.alloc(0);
       const digest = digestOf(bytes);
       trackBlob(ctx, ctx.repo, digest);
-      const location = await openSession(ctx, ctx.repo);
-      const res = await putBlob(ctx, location, digest, bytes);
+      const res = await putBlob(ctx, await openSession(ctx, ctx.repo), digest, bytes);
       await expectStatus(res, 201, 'PUT of a zero-length blob');
       await res.dump();
       await expectBlobStored(ctx, ctx.repo, digest, bytes, 'zero-length blob');
@@ -377,10 +366,7 @@ const blobCases: CaseDefinition[] = [
       // end-4c is a draft addition: send it only when checking the draft.
       const location = await openSession(ctx, ctx.repo, ctx.spec === 'draft' ? { 'digest-algorithm': 'sha512' } : undefined);
       const res = await putBlob(ctx, location, digest, bytes);
-      if (res.status === 400) {
-        const text = await res.text(64 * 1024).catch(() => '');
-        ctx.skip('unsupported', `sha512 digests not supported: PUT ?digest=sha512:... answered 400${text ? ` (${text.slice(0, 120)})` : ''}`);
-      }
+      await skipIfSha512Refused(ctx, res, 'sha512 digests not supported: PUT ?digest=sha512:...');
       await expectStatus(res, 201, 'PUT ?digest=sha512:... (400 if unsupported)');
       await res.dump();
       const get = await ctx.client.request({ method: 'GET', path: `/v2/${ctx.repo}/blobs/${digest}` });
@@ -393,26 +379,18 @@ const blobCases: CaseDefinition[] = [
   {
     id: 'push.blob.digest-mismatch',
     title: 'A PUT (or single POST) whose ?digest= does not match the uploaded bytes answers 400 (DIGEST_INVALID when the body is JSON).',
-    requirements: [BAD_DIGEST_400, { ref: 'code-4', level: 'SHOULD', text: 'DIGEST_INVALID: provided digest did not match uploaded content' }],
+    requirements: [BAD_DIGEST_400, DIGEST_INVALID_CODE],
     async run(ctx) {
       const bytes = uniqueBytes(1000);
       const claimed = digestOf(uniqueBytes(1000));
-      const location = await openSession(ctx, ctx.repo);
-      cancelLater(ctx, location);
+      const location = await openCancelledLater(ctx, ctx.repo);
       trackBlob(ctx, ctx.repo, claimed);
       const res = await putBlob(ctx, location, claimed, bytes);
       await expectStatus(res, 400, 'PUT with a ?digest= that does not match the bytes');
       await checkErrorBody(ctx, res, ['DIGEST_INVALID'], { allowNonJson: true });
       // The single POST: 400 too, unless the registry does not offer it and opens a session (202).
-      const post = await ctx.client.request({
-        method: 'POST',
-        path: blobsPath(ctx.repo),
-        query: { digest: claimed },
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
-        body: bytes,
-      });
-      const loc = post.header('location');
-      if (post.status === 202 && loc) cancelLater(ctx, loc);
+      const post = await postBlob(ctx, ctx.repo, claimed, bytes);
+      cancelIfOpened(ctx, post);
       await expectStatus(post, [400, 202], 'single POST with a ?digest= that does not match the bytes (202 where single POST is not offered)');
       ctx.observe('single-post-mismatch', post.status);
       if (post.status === 400) await checkErrorBody(ctx, post, ['DIGEST_INVALID'], { allowNonJson: true });
@@ -435,20 +413,10 @@ const blobCases: CaseDefinition[] = [
         trackBlob(ctx, repo, claimed);
         trackBlob(ctx, repo, real);
         let res: RegistryResponse;
-        if (path === 'post-put') {
-          const location = await openSession(ctx, repo);
-          cancelLater(ctx, location);
-          res = await putBlob(ctx, location, claimed, bytes);
-        } else {
-          res = await ctx.client.request({
-            method: 'POST',
-            path: blobsPath(repo),
-            query: { digest: claimed },
-            headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
-            body: bytes,
-          });
-          const loc = res.header('location');
-          if (res.status === 202 && loc) cancelLater(ctx, loc);
+        if (path === 'post-put') res = await putBlob(ctx, await openCancelledLater(ctx, repo), claimed, bytes);
+        else {
+          res = await postBlob(ctx, repo, claimed, bytes);
+          cancelIfOpened(ctx, res);
         }
         expectThat(res.status !== 201, `${path} with a mismatched digest: not 201 Created`, 'status 201 (the mismatched upload was accepted)', res);
         await res.dump();
@@ -460,15 +428,13 @@ const blobCases: CaseDefinition[] = [
   {
     id: 'push.blob.digest-invalid',
     title: 'A PUT whose ?digest= is malformed or names an unsupported algorithm answers 400.',
-    requirements: [BAD_DIGEST_400, { ref: 'code-4', level: 'SHOULD', text: 'DIGEST_INVALID: provided digest did not match uploaded content' }],
+    requirements: [BAD_DIGEST_400, DIGEST_INVALID_CODE],
     since: 'draft',
     async run(ctx) {
       const bytes = uniqueBytes(500);
       const bad = ['sha256:abc', `sha256:${'A'.repeat(64)}`, `regprobe-none:${'a'.repeat(64)}`, 'not-a-digest'];
       for (const d of bad) {
-        const location = await openSession(ctx, ctx.repo);
-        cancelLater(ctx, location);
-        const res = await putBlob(ctx, location, d, bytes);
+        const res = await putBlob(ctx, await openCancelledLater(ctx, ctx.repo), d, bytes);
         await expectStatus(res, 400, `PUT ?digest=${d}`);
         await res.dump();
       }
@@ -477,24 +443,14 @@ const blobCases: CaseDefinition[] = [
   {
     id: 'push.blob.content-length-mismatch',
     title: 'A PATCH whose Content-Range declares more bytes than its Content-Length carries is refused (400 or 416), or accepted with a Range that counts only the bytes received, and the blob then holds exactly those bytes.',
-    requirements: [
-      { ref: 'end-5', level: 'MUST', text: 'The response for each successful chunk upload MUST be 202 Accepted, and MUST have the following headers: ... Range: 0-<end-of-range>' },
-      { ref: 'end-5', level: 'MUST', text: 'The 202 MUST have the header Range: 0-<end-of-range>, and the <end-of-range> value is the position of the last uploaded byte of the blob.' },
-      { ref: 'code-10', level: 'SHOULD', text: 'SIZE_INVALID: provided length did not match content length (the table\'s code; the MUST is only that a code is one of the table)' },
-    ],
+    requirements: [CHUNK_202_RANGE, RANGE_END_RECEIVED, SIZE_INVALID_CODE],
     async run(ctx) {
       const bytes = uniqueBytes(1000);
       const digest = digestOf(bytes);
-      const location = await openSession(ctx, ctx.repo);
-      cancelLater(ctx, location);
+      const location = await openCancelledLater(ctx, ctx.repo);
       trackBlob(ctx, ctx.repo, digest);
       const declared = `0-${2 * bytes.length - 1}`;
-      const res = await ctx.client.request({
-        method: 'PATCH',
-        path: location,
-        headers: { 'content-type': 'application/octet-stream', 'content-range': declared, 'content-length': String(bytes.length) },
-        body: bytes,
-      });
+      const res = await patchChunk(ctx, location, declared, bytes);
       if (res.status !== 202) {
         // The spec names SIZE_INVALID for this; refusing is the clear answer.
         await expectStatus(res, [400, 416], `PATCH with Content-Range ${declared} and ${bytes.length} bytes`);
@@ -508,7 +464,7 @@ const blobCases: CaseDefinition[] = [
       const next = expectHeader(res, 'location', undefined, 'PATCH accepted');
       expectHeader(res, 'range', (v) => v.trim() === `0-${bytes.length - 1}`, `PATCH of ${bytes.length} bytes declared as ${declared}, accepted: Range 0-${bytes.length - 1} (the bytes received)`);
       await res.dump();
-      const put = await ctx.client.request({ method: 'PUT', path: next, query: { digest }, headers: { 'content-length': '0' } });
+      const put = await closeUpload(ctx, next, digest);
       await expectStatus(put, 201, `PUT ?digest= of the ${bytes.length} bytes received`);
       await put.dump();
       await expectBlobStored(ctx, ctx.repo, digest, bytes, 'upload after a chunk with a mismatched length');
@@ -516,208 +472,141 @@ const blobCases: CaseDefinition[] = [
   },
 ];
 
-const manifestCases: CaseDefinition[] = [
-  {
-    id: 'push.manifest.image',
-    title: 'An OCI image manifest PUT by tag answers 201 with Location, Docker-Content-Digest (when present) equal to its digest, and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_DIGEST_HEADER, MANIFEST_EXACT],
+// ---- manifests the registry must take and serve back byte for byte: one row each ----
+
+const EMPTY_LAYERS_OK: Requirement = { ref: 'Pushing Manifests', level: 'MUST', text: 'The uploaded manifest MUST reference any blobs that make up the object. However, the list of blobs MAY be empty.' };
+const SUBJECT_MAY_BE_MISSING: Requirement = {
+  ref: 'Push',
+  level: 'MUST',
+  text: 'A registry MUST initially accept an otherwise valid manifest with a subject field that references a manifest that does not exist in the repository.',
+};
+const DATA_NOT_POPULATED: Requirement = { ref: 'image-spec descriptor: data', level: 'MUST', text: 'A registry MUST NOT arbitrarily populate data fields within uploaded manifests.' };
+const NONDISTRIBUTABLE_TYPE: Requirement = {
+  ref: 'image-spec manifest: layers[].mediaType',
+  level: 'MUST',
+  text: 'Implementations MUST support at least the following media types: ... application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+};
+const URLS_MAY: Requirement = { ref: 'image-spec descriptor: urls', level: 'MAY', text: 'This OPTIONAL property specifies a list of URIs from which this object MAY be downloaded.' };
+const FOUR_MEGABYTES: Requirement = { ref: 'Pushing Manifests', level: 'SHOULD', text: 'Client and registry implementations SHOULD expect to be able to support manifest pushes of at least 4 megabytes.' };
+
+/**
+ * `build` makes the manifest (pushing the manifests it refers to); it is pushed by a fresh tag starting
+ * with `tag`, or by its digest, and checked by pushAndVerify.
+ */
+interface StoredManifestRow {
+  id: string;
+  title: string;
+  requirements: Requirement[];
+  what: string | ((m: Manifest) => string);
+  tag?: string;
+  build: (ctx: CaseContext) => Manifest | Promise<Manifest>;
+}
+
+function storedManifestCase(row: StoredManifestRow): CaseDefinition {
+  return {
+    id: row.id,
+    title: row.title,
+    requirements: row.requirements,
     async run(ctx) {
-      await pushAndVerify(ctx, makeImage({ layerSizes: [1024, 2048] }), tag('image'), 'an OCI image manifest by tag');
+      const m = await row.build(ctx);
+      await pushAndVerify(ctx, m, row.tag ? tag(row.tag) : m.digest, typeof row.what === 'string' ? row.what : row.what(m));
     },
-  },
-  {
-    id: 'push.manifest.by-digest',
-    title: 'A manifest PUT by its digest answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_DIGEST_HEADER, MANIFEST_EXACT],
-    async run(ctx) {
-      const m = makeImage({ layerSizes: [600] });
-      await pushAndVerify(ctx, m, m.digest, 'an OCI image manifest by digest');
-    },
-  },
-  {
-    id: 'push.manifest.exact-bytes',
-    title: 'A manifest with unusual whitespace and key order is served back with exactly the pushed bytes.',
-    requirements: [MANIFEST_EXACT],
-    async run(ctx) {
-      const base = makeImage({ layerSizes: [300] });
-      const j = base.json as { config: unknown; layers: unknown };
-      // Key order, indentation and a trailing newline a canonicalising registry would change.
-      const text = `{\n\t"layers" :  ${JSON.stringify(j.layers, null, 3)},\n  "config":${JSON.stringify(j.config)} ,"schemaVersion":2,\n"mediaType":   "${MediaType.ociManifest}"\n}\n`;
-      const m = { ...base, bytes: Buffer.from(text), digest: digestOf(text) };
-      await pushAndVerify(ctx, m, tag('exact'), 'a manifest with unusual formatting');
-    },
-  },
-  {
-    id: 'push.manifest.index',
-    title: 'An OCI image index whose manifests exist answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const a = makeImage({ layerSizes: [200] });
-      const b = makeImage({ layerSizes: [300] });
-      await pushImage(ctx, ctx.repo, a);
-      await pushImage(ctx, ctx.repo, b);
-      await pushAndVerify(ctx, makeIndex([a, b]), tag('index'), 'an OCI image index');
-    },
-  },
-  {
-    id: 'push.manifest.nested-index',
-    title: 'An index that lists another index answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const a = makeImage({ layerSizes: [200] });
-      const inner = makeIndex([a]);
-      await pushImage(ctx, ctx.repo, a);
-      await pushImage(ctx, ctx.repo, inner);
-      const outer = manifestOf(
-        { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...manifestDescriptor(inner) }, { ...manifestDescriptor(a), platform: { architecture: 'amd64', os: 'linux' } }] },
-        [],
-      );
-      await pushAndVerify(ctx, outer, tag('nested'), 'an index of an index');
-    },
-  },
-  {
-    id: 'push.manifest.docker-schema2',
-    title: 'A Docker schema 2 manifest answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      await pushAndVerify(ctx, makeImage({ format: 'docker', layerSizes: [700] }), tag('docker'), 'a Docker schema 2 manifest');
-    },
-  },
-  {
-    id: 'push.manifest.docker-manifest-list',
-    title: 'A Docker manifest list answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const a = makeImage({ format: 'docker', layerSizes: [200] });
-      const b = makeImage({ format: 'docker', layerSizes: [250] });
-      await pushImage(ctx, ctx.repo, a);
-      await pushImage(ctx, ctx.repo, b);
-      await pushAndVerify(ctx, makeIndex([a, b], 'docker'), tag('list'), 'a Docker manifest list');
-    },
-  },
-  {
-    id: 'push.manifest.artifact',
-    title: 'An artifact manifest (artifactType, empty config, one layer) answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const layer = blobOf(uniqueBytes(400), 'application/vnd.example.payload');
-      await pushAndVerify(ctx, makeArtifact({ artifactType: 'application/vnd.example.thing.v1', layers: [layer] }), tag('artifact'), 'an artifact manifest');
-    },
-  },
-  {
-    id: 'push.manifest.artifact-no-layers',
-    title: 'An artifact manifest with an empty layers list answers 201 and is stored byte for byte.',
-    requirements: [
-      MANIFEST_PUT,
-      MANIFEST_EXACT,
-      { ref: 'Pushing Manifests', level: 'MUST', text: 'The uploaded manifest MUST reference any blobs that make up the object. However, the list of blobs MAY be empty.' },
-    ],
-    async run(ctx) {
-      const config = emptyConfig();
-      const json = {
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        artifactType: 'application/vnd.example.empty.v1',
-        config: descriptorOf(config),
-        layers: [],
-        annotations: { 'org.example.nonce': randomBytes(8).toString('hex') },
-      };
-      await pushAndVerify(ctx, manifestOf(json, [config]), tag('nolayers'), 'an artifact manifest without layers');
-    },
-  },
-  {
-    id: 'push.manifest.subject',
-    title: 'A manifest whose subject is an existing manifest answers 201 and is stored byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const subject = makeImage({ layerSizes: [300] });
-      await pushImage(ctx, ctx.repo, subject);
-      const m = makeArtifact({ artifactType: 'application/vnd.example.sig.v1', subject: manifestDescriptor(subject) });
-      await pushAndVerify(ctx, m, m.digest, 'a manifest with a subject');
-    },
-  },
-  {
-    id: 'push.manifest.subject-missing',
-    title: 'A manifest whose subject does not exist (yet) is accepted with 201.',
-    requirements: [
-      {
-        ref: 'Push',
-        level: 'MUST',
-        text: 'A registry MUST initially accept an otherwise valid manifest with a subject field that references a manifest that does not exist in the repository.',
-      },
-      MANIFEST_EXACT,
-    ],
-    async run(ctx) {
-      const absent = makeImage({ layerSizes: [100] });
-      const m = makeArtifact({ artifactType: 'application/vnd.example.sig.v1', subject: manifestDescriptor(absent) });
-      await pushAndVerify(ctx, m, m.digest, 'a manifest whose subject does not exist');
-    },
-  },
+  };
+}
+
+/** Images of these layer sizes, pushed (for an index to list or a subject to name). */
+async function pushedImages(ctx: CaseContext, sizes: number[], format?: 'docker'): Promise<Manifest[]> {
+  const images = sizes.map((size) => makeImage({ ...(format ? { format } : {}), layerSizes: [size] }));
+  for (const m of images) await pushImage(ctx, ctx.repo, m);
+  return images;
+}
+
+/** An image manifest in key order, indentation and a trailing newline a canonicalising registry would change. */
+function reformattedImage(): Manifest {
+  const base = makeImage({ layerSizes: [300] });
+  const j = base.json as { config: unknown; layers: unknown };
+  const text = `{\n\t"layers" :  ${JSON.stringify(j.layers, null, 3)},\n  "config":${JSON.stringify(j.config)} ,"schemaVersion":2,\n"mediaType":   "${MediaType.ociManifest}"\n}\n`;
+  return { ...base, bytes: Buffer.from(text), digest: digestOf(text) };
+}
+
+/** An index listing an index (of a pushed image) and the image itself. */
+async function nestedIndex(ctx: CaseContext): Promise<Manifest> {
+  const [a] = await pushedImages(ctx, [200]);
+  const inner = makeIndex([a!]);
+  await pushImage(ctx, ctx.repo, inner);
+  return manifestOf(
+    { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...manifestDescriptor(inner) }, { ...manifestDescriptor(a!), platform: { architecture: 'amd64', os: 'linux' } }] },
+    [],
+  );
+}
+
+function artifactWithoutLayers(): Manifest {
+  const config = emptyConfig();
+  const json = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: 'application/vnd.example.empty.v1',
+    config: descriptorOf(config),
+    layers: [],
+    annotations: { 'org.example.nonce': randomBytes(8).toString('hex') },
+  };
+  return manifestOf(json, [config]);
+}
+
+function signatureOf(subject: Manifest): Manifest {
+  return makeArtifact({ artifactType: 'application/vnd.example.sig.v1', subject: manifestDescriptor(subject) });
+}
+
+/** An image whose config descriptor embeds the config in a data field. */
+function imageWithData(): Manifest {
+  const base = makeImage({ layerSizes: [300] });
+  const config = base.blobs[0]!;
+  const json = { ...base.json, config: { ...descriptorOf(config), data: config.bytes.toString('base64') } };
+  return manifestOf(json, base.blobs);
+}
+
+/** An image with a non-distributable layer that carries urls; its blob is pushed as well, so the manifest is valid whatever the registry's policy on missing blobs. */
+function imageWithForeignLayer(): Manifest {
+  const base = makeImage({ layerSizes: [300] });
+  const foreign = blobOf(uniqueBytes(5000), MediaType.ociLayerNondistributableGzip);
+  const json = {
+    ...base.json,
+    layers: [...(base.json.layers as unknown[]), descriptorOf(foreign, { urls: [`https://example.com/layers/${foreign.digest}`] })],
+  };
+  return manifestOf(json, [...base.blobs, foreign]);
+}
+
+const STORED: Requirement[] = [MANIFEST_PUT, MANIFEST_EXACT];
+const STORED_WITH_DIGEST: Requirement[] = [MANIFEST_PUT, MANIFEST_DIGEST_HEADER, MANIFEST_EXACT];
+
+const STORED_MANIFESTS: StoredManifestRow[] = [
+  { id: 'push.manifest.image', title: 'An OCI image manifest PUT by tag answers 201 with Location, Docker-Content-Digest (when present) equal to its digest, and is stored byte for byte.', requirements: STORED_WITH_DIGEST, what: 'an OCI image manifest by tag', tag: 'image', build: () => makeImage({ layerSizes: [1024, 2048] }) },
+  { id: 'push.manifest.by-digest', title: 'A manifest PUT by its digest answers 201 and is stored byte for byte.', requirements: STORED_WITH_DIGEST, what: 'an OCI image manifest by digest', build: () => makeImage({ layerSizes: [600] }) },
+  { id: 'push.manifest.exact-bytes', title: 'A manifest with unusual whitespace and key order is served back with exactly the pushed bytes.', requirements: [MANIFEST_EXACT], what: 'a manifest with unusual formatting', tag: 'exact', build: reformattedImage },
+  { id: 'push.manifest.index', title: 'An OCI image index whose manifests exist answers 201 and is stored byte for byte.', requirements: STORED, what: 'an OCI image index', tag: 'index', build: async (ctx) => makeIndex(await pushedImages(ctx, [200, 300])) },
+  { id: 'push.manifest.nested-index', title: 'An index that lists another index answers 201 and is stored byte for byte.', requirements: STORED, what: 'an index of an index', tag: 'nested', build: nestedIndex },
+  { id: 'push.manifest.docker-schema2', title: 'A Docker schema 2 manifest answers 201 and is stored byte for byte.', requirements: STORED, what: 'a Docker schema 2 manifest', tag: 'docker', build: () => makeImage({ format: 'docker', layerSizes: [700] }) },
+  { id: 'push.manifest.docker-manifest-list', title: 'A Docker manifest list answers 201 and is stored byte for byte.', requirements: STORED, what: 'a Docker manifest list', tag: 'list', build: async (ctx) => makeIndex(await pushedImages(ctx, [200, 250], 'docker'), 'docker') },
+  { id: 'push.manifest.artifact', title: 'An artifact manifest (artifactType, empty config, one layer) answers 201 and is stored byte for byte.', requirements: STORED, what: 'an artifact manifest', tag: 'artifact', build: () => makeArtifact({ artifactType: 'application/vnd.example.thing.v1', layers: [blobOf(uniqueBytes(400), 'application/vnd.example.payload')] }) },
+  { id: 'push.manifest.artifact-no-layers', title: 'An artifact manifest with an empty layers list answers 201 and is stored byte for byte.', requirements: [...STORED, EMPTY_LAYERS_OK], what: 'an artifact manifest without layers', tag: 'nolayers', build: artifactWithoutLayers },
+  { id: 'push.manifest.subject', title: 'A manifest whose subject is an existing manifest answers 201 and is stored byte for byte.', requirements: STORED, what: 'a manifest with a subject', build: async (ctx) => signatureOf((await pushedImages(ctx, [300]))[0]!) },
+  { id: 'push.manifest.subject-missing', title: 'A manifest whose subject does not exist (yet) is accepted with 201.', requirements: [SUBJECT_MAY_BE_MISSING, MANIFEST_EXACT], what: 'a manifest whose subject does not exist', build: () => signatureOf(makeImage({ layerSizes: [100] })) },
   {
     id: 'push.manifest.custom-fields',
     title: 'A manifest with fields the spec does not define and with annotations is accepted and kept byte for byte.',
-    requirements: [MANIFEST_PUT, MANIFEST_EXACT],
-    async run(ctx) {
-      const m = makeImage({
-        layerSizes: [300],
-        annotations: { 'org.opencontainers.image.title': 'regprobe', 'org.example.unicode': 'naïve ☃' },
-        extra: { 'org.example.custom': { nested: [1, 2, { deep: true }] }, zzzLast: null },
-      });
-      await pushAndVerify(ctx, m, tag('custom'), 'a manifest with custom fields');
-    },
+    requirements: STORED,
+    what: 'a manifest with custom fields',
+    tag: 'custom',
+    build: () => makeImage({ layerSizes: [300], annotations: { 'org.opencontainers.image.title': 'regprobe', 'org.example.unicode': 'naïve ☃' }, extra: { 'org.example.custom': { nested: [1, 2, { deep: true }] }, zzzLast: null } }),
   },
-  {
-    id: 'push.manifest.data-field',
-    title: 'A manifest whose config descriptor embeds its content in a data field is accepted and kept byte for byte.',
-    requirements: [
-      MANIFEST_PUT,
-      MANIFEST_EXACT,
-      { ref: 'image-spec descriptor: data', level: 'MUST', text: 'A registry MUST NOT arbitrarily populate data fields within uploaded manifests.' },
-    ],
-    async run(ctx) {
-      const base = makeImage({ layerSizes: [300] });
-      const config = base.blobs[0]!;
-      const json = { ...base.json, config: { ...descriptorOf(config), data: config.bytes.toString('base64') } };
-      await pushAndVerify(ctx, manifestOf(json, base.blobs), tag('data'), 'a manifest with a data field');
-    },
-  },
-  {
-    id: 'push.manifest.non-distributable',
-    title: 'A manifest with a non-distributable layer that carries urls (its blob pushed too) is accepted (201) and stored byte for byte.',
-    requirements: [
-      {
-        ref: 'image-spec manifest: layers[].mediaType',
-        level: 'MUST',
-        text: 'Implementations MUST support at least the following media types: ... application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-      },
-      { ref: 'image-spec descriptor: urls', level: 'MAY', text: 'This OPTIONAL property specifies a list of URIs from which this object MAY be downloaded.' },
-      MANIFEST_PUT,
-      MANIFEST_EXACT,
-    ],
-    async run(ctx) {
-      const base = makeImage({ layerSizes: [300] });
-      const foreign = blobOf(uniqueBytes(5000), MediaType.ociLayerNondistributableGzip);
-      const json = {
-        ...base.json,
-        layers: [...(base.json.layers as unknown[]), descriptorOf(foreign, { urls: [`https://example.com/layers/${foreign.digest}`] })],
-      };
-      // The blob is pushed as well, so the manifest is valid whatever the registry's policy on missing blobs.
-      await pushAndVerify(ctx, manifestOf(json, [...base.blobs, foreign]), tag('nondist'), 'a manifest with a non-distributable layer');
-    },
-  },
-  {
-    id: 'push.manifest.large',
-    title: 'A manifest just under 4 MB is accepted (201) and stored byte for byte.',
-    requirements: [
-      { ref: 'Pushing Manifests', level: 'SHOULD', text: 'Client and registry implementations SHOULD expect to be able to support manifest pushes of at least 4 megabytes.' },
-      MANIFEST_EXACT,
-    ],
-    async run(ctx) {
-      // Under 4,000,000 bytes: "4 megabytes" read the narrowest way.
-      const m = imageOfSize(4_000_000 - 1024);
-      await pushAndVerify(ctx, m, tag('large'), `a manifest of ${m.bytes.length} bytes`);
-    },
-  },
+  { id: 'push.manifest.data-field', title: 'A manifest whose config descriptor embeds its content in a data field is accepted and kept byte for byte.', requirements: [...STORED, DATA_NOT_POPULATED], what: 'a manifest with a data field', tag: 'data', build: imageWithData },
+  { id: 'push.manifest.non-distributable', title: 'A manifest with a non-distributable layer that carries urls (its blob pushed too) is accepted (201) and stored byte for byte.', requirements: [NONDISTRIBUTABLE_TYPE, URLS_MAY, ...STORED], what: 'a manifest with a non-distributable layer', tag: 'nondist', build: imageWithForeignLayer },
+  // Under 4,000,000 bytes: "4 megabytes" read the narrowest way.
+  { id: 'push.manifest.large', title: 'A manifest just under 4 MB is accepted (201) and stored byte for byte.', requirements: [FOUR_MEGABYTES, MANIFEST_EXACT], what: (m) => `a manifest of ${m.bytes.length} bytes`, tag: 'large', build: () => imageOfSize(4_000_000 - 1024) },
+];
+
+const manifestCases: CaseDefinition[] = [
+  ...STORED_MANIFESTS.map(storedManifestCase),
   {
     id: 'push.manifest.over-limit',
     title: 'A manifest over the registry\'s size limit is refused with 413.',
@@ -733,7 +622,7 @@ const manifestCases: CaseDefinition[] = [
       const m = imageOfSize(4 * 1024 * 1024 + 4096);
       await pushBlobs(ctx, ctx.repo, m);
       trackManifest(ctx, ctx.repo, m.digest);
-      const res = await putManifestRaw(ctx, ctx.repo, m.digest, m.bytes, m.mediaType);
+      const res = await sendManifest(ctx, ctx.repo, m.digest, m.bytes, m.mediaType);
       if (res.status === 201) {
         await res.dump();
         ctx.skip('unsupported', `a manifest of ${m.bytes.length} bytes was accepted: the limit, if any, is higher`);
@@ -759,7 +648,7 @@ const manifestCases: CaseDefinition[] = [
       // Only the config is pushed; the layer never is.
       await pushBlobs(ctx, ctx.repo, { ...m, blobs: m.blobs.slice(0, 1) });
       trackManifest(ctx, ctx.repo, m.digest);
-      const res = await putManifestRaw(ctx, ctx.repo, m.digest, m.bytes, m.mediaType);
+      const res = await sendManifest(ctx, ctx.repo, m.digest, m.bytes, m.mediaType);
       if (res.status === 201) {
         await res.dump();
         ctx.observe('missing-blob', 'accepted');
@@ -783,7 +672,7 @@ const manifestCases: CaseDefinition[] = [
       for (const [what, body] of bodies) {
         const digest = digestOf(body);
         trackManifest(ctx, ctx.repo, digest);
-        const res = await putManifestRaw(ctx, ctx.repo, digest, body, MediaType.ociManifest);
+        const res = await sendManifest(ctx, ctx.repo, digest, body, MediaType.ociManifest);
         await expectStatus(res, 400, `PUT of ${what} as an OCI manifest`);
         await checkErrorBody(ctx, res, ['MANIFEST_INVALID'], { allowNonJson: true });
         await expectManifestAbsent(ctx, ctx.repo, digest, `refused manifest (${what})`);
@@ -793,36 +682,27 @@ const manifestCases: CaseDefinition[] = [
   {
     id: 'push.manifest.digest-mismatch',
     title: 'A manifest PUT to a digest that is not its own is refused (4xx) and nothing is stored under that digest.',
-    requirements: [
-      MANIFEST_DIGEST_HEADER,
-      { ref: 'end-7', level: 'MUST', text: '<tag-or-digest> MUST be either a) a digest or b) a tag.' },
-      { ref: 'code-4', level: 'SHOULD', text: 'DIGEST_INVALID: provided digest did not match uploaded content' },
-    ],
+    requirements: [MANIFEST_DIGEST_HEADER, TAG_OR_DIGEST, DIGEST_INVALID_CODE],
     async run(ctx) {
       const m = makeImage({ layerSizes: [300] });
       const other = digestOf(uniqueBytes(64));
       await pushBlobs(ctx, ctx.repo, m);
       trackManifest(ctx, ctx.repo, other);
       trackManifest(ctx, ctx.repo, m.digest);
-      const res = await putManifestRaw(ctx, ctx.repo, other, m.bytes, m.mediaType);
-      expectThat(res.status >= 400 && res.status < 500, `PUT of a manifest to the digest ${other}, which is not its digest: a 4xx refusal`, `status ${res.status}`, res);
-      ctx.observe('status', res.status);
-      await checkErrorBody(ctx, res, ['DIGEST_INVALID', 'MANIFEST_INVALID'], { allowNonJson: true });
+      const res = await sendManifest(ctx, ctx.repo, other, m.bytes, m.mediaType);
+      await expectClientError(ctx, res, `PUT of a manifest to the digest ${other}, which is not its digest: a 4xx refusal`, ['DIGEST_INVALID', 'MANIFEST_INVALID'], { allowNonJson: true });
       await expectManifestAbsent(ctx, ctx.repo, other, 'a manifest PUT to a wrong digest');
     },
   },
   {
     id: 'push.manifest.reference-invalid',
     title: 'A manifest PUT to a reference that is neither a tag nor a valid digest (sha256:baddigeststring) is refused with 400 and nothing is stored under it.',
-    requirements: [
-      { ref: 'end-7', level: 'MUST', text: 'the <tag-or-digest> MUST be either a) a digest or b) a tag. The <tag-or-digest> MUST NOT be in any other format.' },
-      { ref: 'Pushing blobs / API', level: 'SHOULD', text: 'If the client provided digest is invalid or uses an unsupported algorithm, the registry SHOULD respond with a response code 400 Bad Request.' },
-    ],
+    requirements: [TAG_OR_DIGEST_ONLY, BAD_DIGEST_400_API],
     async run(ctx) {
       const m = makeImage({ layerSizes: [300] });
       await pushBlobs(ctx, ctx.repo, m);
       const reference = 'sha256:baddigeststring';
-      const res = await putManifestRaw(ctx, ctx.repo, reference, m.bytes, m.mediaType);
+      const res = await sendManifest(ctx, ctx.repo, reference, m.bytes, m.mediaType);
       ctx.observe('status', res.status);
       if (res.status >= 200 && res.status < 300) {
         trackManifest(ctx, ctx.repo, m.digest);
@@ -844,7 +724,7 @@ const manifestCases: CaseDefinition[] = [
       const m = makeImage({ layerSizes: [300] });
       await pushBlobs(ctx, ctx.repo, m);
       trackManifest(ctx, ctx.repo, m.digest);
-      const res = await putManifestRaw(ctx, ctx.repo, m.digest, m.bytes, `${m.mediaType}; charset=utf-8`);
+      const res = await sendManifest(ctx, ctx.repo, m.digest, m.bytes, `${m.mediaType}; charset=utf-8`);
       await expectStatus(res, 201, 'PUT with Content-Type parameters');
       await res.dump();
       await expectManifestStored(ctx, ctx.repo, m, 'a manifest pushed with Content-Type parameters');
@@ -859,11 +739,8 @@ const manifestCases: CaseDefinition[] = [
       const digest = digestOf(m.bytes, 'sha512');
       await pushBlobs(ctx, ctx.repo, m);
       trackManifest(ctx, ctx.repo, digest);
-      const res = await putManifestRaw(ctx, ctx.repo, digest, m.bytes, m.mediaType);
-      if (res.status === 400) {
-        const text = await res.text(64 * 1024).catch(() => '');
-        ctx.skip('unsupported', `sha512 manifest digests not supported: PUT /manifests/sha512:... answered 400${text ? ` (${text.slice(0, 120)})` : ''}`);
-      }
+      const res = await sendManifest(ctx, ctx.repo, digest, m.bytes, m.mediaType);
+      await skipIfSha512Refused(ctx, res, 'sha512 manifest digests not supported: PUT /manifests/sha512:...');
       await expectStatus(res, 201, 'PUT of a manifest by its sha512 digest (400 if unsupported)');
       expectDigestHeaderMatches(res, { digest, bytes: m.bytes }, 'PUT by sha512 digest');
       await res.dump();

@@ -54,3 +54,8 @@ export function patchChunk(ctx: CaseContext, location: string, range: string, bo
     body,
   });
 }
+
+/** PATCH of a whole blob as one stream: no Content-Range (the streamed upload). */
+export function patchStreamed(ctx: CaseContext, location: string, body: Uint8Array): Promise<RegistryResponse> {
+  return ctx.client.request({ method: 'PATCH', path: location, headers: { 'content-type': OCTETS }, body });
+}

@@ -5,11 +5,10 @@ import type { CaseContext, CaseDefinition, Requirement, Suite } from '../src/con
 import type { RegistryResponse } from '../src/client/registry-client.js';
 import { uploadBlobPostPut } from '../src/client/operations.js';
 import { uniqueBytes } from '../src/conformance/fixtures.js';
-import { loadExistingContent } from '../src/conformance/existing-content.js';
 import { expectStatus, expectThat, fail } from '../src/conformance/expect.js';
 import { expectContentLengthIfPresent } from '../src/conformance/content-checks.js';
 import { trackBlob } from './common/content.js';
-import { setupState } from './common/setup-state.js';
+import { fixturesSetup, setupState } from './common/setup-state.js';
 
 // What the cases cite: the spec's SHOULD to support Range and the RFC 9110 sentences it points to.
 const should = (ref: string, text: string): Requirement => ({ ref, level: 'SHOULD', text });
@@ -212,18 +211,19 @@ const cases: CaseDefinition[] = [
 export const rangesSuite: Suite = {
   workflow: 'ranges',
   title: 'Range requests on blobs',
-  async setup(ctx) {
-    if (ctx.readOnly) {
-      const ex = await loadExistingContent(ctx);
+  setup: fixturesSetup(
+    state,
+    (ctx, ex) => {
       if (!ex.blob.bytes) return ctx.skip('read-only', `the existing blob ${ex.blob.digest} is too large to compare ranges against`);
       if (ex.blob.size < 8) ctx.skip('read-only', `the existing blob ${ex.blob.digest} has only ${ex.blob.size} bytes`);
-      state.set(ctx, { repo: ex.repo, digest: ex.blob.digest, size: ex.blob.size, bytes: ex.blob.bytes });
-      return;
-    }
-    const bytes = uniqueBytes(1000);
-    const { digest } = await uploadBlobPostPut(ctx.client, ctx.repo, bytes);
-    trackBlob(ctx, ctx.repo, digest);
-    state.set(ctx, { repo: ctx.repo, digest, size: bytes.length, bytes });
-  },
+      return { repo: ex.repo, digest: ex.blob.digest, size: ex.blob.size, bytes: ex.blob.bytes };
+    },
+    async (ctx) => {
+      const bytes = uniqueBytes(1000);
+      const { digest } = await uploadBlobPostPut(ctx.client, ctx.repo, bytes);
+      trackBlob(ctx, ctx.repo, digest);
+      return { repo: ctx.repo, digest, size: bytes.length, bytes };
+    },
+  ),
   cases,
 };

@@ -189,6 +189,13 @@ function tokenOf(r: TokenHttpResponse, what: string): string {
   return t;
 }
 
+/** An OAuth2 POST to the realm (auth-oauth) with these form fields, then the service when the challenge named one. */
+function oauthPost(s: BearerState, fields: Record<string, string>): Promise<TokenHttpResponse> {
+  const form = new URLSearchParams(fields);
+  if (s.service !== undefined) form.set('service', s.service);
+  return s.http.send({ method: 'POST', url: s.realm, form });
+}
+
 /** A token for `scopes` with these credentials (tokenGet, then tokenOf). */
 async function fetchToken(s: BearerState, scopes: string[], creds: Creds, what: string): Promise<string> {
   return tokenOf(await tokenGet(s, scopes, creds), what);
@@ -248,6 +255,13 @@ async function closeSession(ctx: CaseContext, res: RegistryResponse): Promise<bo
   await res.dump();
   if (loc) await tryDelete(ctx.client, loc);
   return true;
+}
+
+/** What a refused (or blocked) action left behind: HEAD of the blob, as the run's own identity, answers `want`. */
+async function expectBlobHead(ctx: CaseContext, path: string, want: number, expected: string): Promise<void> {
+  const head = await ctx.client.request({ method: 'HEAD', path });
+  await head.dump();
+  expectThat(head.status === want, expected, `HEAD answered ${head.status}`, head);
 }
 
 function blobPath(repo: string, digest: string): string {
@@ -428,10 +442,8 @@ function secondIdentityCase(action: 'pull' | 'push' | 'delete'): CaseDefinition 
         await expectRefused(ctx, res, what);
       }
       // Refused means no effect: checked with the run's own identity.
-      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, digest) });
-      await head.dump();
       const want = action === 'push' ? 404 : 200;
-      expectThat(head.status === want, `after the refused ${action}, the blob ${action === 'push' ? 'absent' : 'still there'} (HEAD ${want})`, `HEAD answered ${head.status}`, head);
+      await expectBlobHead(ctx, blobPath(ctx.repo, digest), want, `after the refused ${action}, the blob ${action === 'push' ? 'absent' : 'still there'} (HEAD ${want})`);
     },
   };
 }
@@ -602,9 +614,7 @@ async function scopeBoundaries(ctx: CaseContext): Promise<void> {
     seen.push(`${label}: ${outcome}`);
     if (row.action === 'delete' && outcome !== 'allowed') {
       // A refused delete must have deleted nothing.
-      const head = await ctx.client.request({ method: 'HEAD', path: blobPath(ctx.repo, victim.digest) });
-      await head.dump();
-      expectThat(head.status === 200, `${label}: refused, so the blob is still there (HEAD 200)`, `HEAD answered ${head.status}`, head);
+      await expectBlobHead(ctx, blobPath(ctx.repo, victim.digest), 200, `${label}: refused, so the blob is still there (HEAD 200)`);
     }
   }
   ctx.observe('rows', seen.join('; '));
@@ -628,26 +638,20 @@ async function tamperedTokenRefused(ctx: CaseContext): Promise<void> {
 async function oauthRefreshFlow(ctx: CaseContext): Promise<void> {
   const { s, creds, tgt } = tokenFlow(ctx);
   const scope = `repository:${tgt.repo}:pull`;
-  const form = new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password, client_id: 'regprobe', access_type: 'offline', scope });
-  if (s.service !== undefined) form.set('service', s.service);
-  const first = await s.http.send({ method: 'POST', url: s.realm, form });
+  const first = await oauthPost(s, { grant_type: 'password', username: creds.username, password: creds.password, client_id: 'regprobe', access_type: 'offline', scope });
   if (first.status === 404 || first.status === 405) ctx.skip('unsupported', `POST ${s.realm.pathname} answered ${first.status}: no OAuth2 (auth-oauth: "Not all token servers implement oauth2")`);
   const o = parseJson(first, 'POST grant_type=password');
   expectThat(typeof o.access_token === 'string' && o.access_token !== '', 'access_token in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
   expectThat(typeof o.scope === 'string', 'scope in the answer (REQUIRED)', `fields ${Object.keys(o).join(', ')}`);
   expectThat(typeof o.expires_in === 'number' && o.expires_in >= 60, 'expires_in a number >= 60 (REQUIRED)', `expires_in ${JSON.stringify(o.expires_in)}`);
   const refresh = typeof o.refresh_token === 'string' && o.refresh_token ? o.refresh_token : ctx.skip('unsupported', 'no refresh_token for access_type=offline (the field is optional)');
-  const again = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'regprobe', scope });
-  if (s.service !== undefined) again.set('service', s.service);
-  const second = await s.http.send({ method: 'POST', url: s.realm, form: again });
+  const second = await oauthPost(s, { grant_type: 'refresh_token', refresh_token: refresh, client_id: 'regprobe', scope });
   const o2 = parseJson(second, 'POST grant_type=refresh_token');
   expectThat(typeof o2.access_token === 'string' && o2.access_token !== '', 'access_token from the refresh grant', `fields ${Object.keys(o2).join(', ')}`);
   const res = await withAuth(ctx, 'GET', tgt.path, `Bearer ${o2.access_token as string}`);
   await expectStatus(res, 200, 'GET with the token from the refresh grant');
   await res.dump();
-  const bogus = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: randomBytes(24).toString('base64url'), client_id: 'regprobe', scope });
-  if (s.service !== undefined) bogus.set('service', s.service);
-  const third = await s.http.send({ method: 'POST', url: s.realm, form: bogus });
+  const third = await oauthPost(s, { grant_type: 'refresh_token', refresh_token: randomBytes(24).toString('base64url'), client_id: 'regprobe', scope });
   expectThat(third.status >= 400 && third.status < 500, 'an unknown refresh token refused with a 4XX', `status ${third.status}: ${describeToken(third)}`);
 }
 
@@ -680,9 +684,7 @@ async function mountSourceNotReadable(ctx: CaseContext): Promise<void> {
     fail(`no mount from ${ctx.repo} without pull access on it`, '201 Created: the blob was mounted', res);
   }
   if (!(await closeSession(ctx, res))) await expectRefused(ctx, res, `POST mount from ${ctx.repo} without pull on it`);
-  const head = await ctx.client.request({ method: 'HEAD', path: blobPath(target, digest) });
-  await head.dump();
-  expectThat(head.status === 404, `the blob absent from ${target} afterwards (HEAD 404)`, `HEAD answered ${head.status}`, head);
+  await expectBlobHead(ctx, blobPath(target, digest), 404, `the blob absent from ${target} afterwards (HEAD 404)`);
 }
 
 /** Runs auth.input.malformed-authorization. */

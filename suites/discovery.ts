@@ -8,16 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { pushImage } from './common/content.js';
 import { duplicates, fetchPage, isSortedBy, show, walkLinks, type Page } from './common/pages.js';
 
-const CATALOG = {
-  ref: 'apdx-1 listing-repositories',
-  level: 'SHOULD',
-  text: 'Docker Registry HTTP API V2 (the spec\'s apdx-1), GET /v2/_catalog: {"repositories": [...]} in lexical order; optional in OCI',
-} as const;
-const CATALOG_PAGES = {
-  ref: 'apdx-1 catalog-pagination',
-  level: 'SHOULD',
-  text: 'Docker Registry HTTP API V2: ?n= limits the entries, ?last= continues after a name, a Link rel="next" header points at the next page',
-} as const;
+const CATALOG = { ref: 'apdx-1 listing-repositories', level: 'SHOULD', text: 'Docker Registry HTTP API V2 (the spec\'s apdx-1), GET /v2/_catalog: {"repositories": [...]} in lexical order; optional in OCI' } as const;
+const CATALOG_PAGES = { ref: 'apdx-1 catalog-pagination', level: 'SHOULD', text: 'Docker Registry HTTP API V2: ?n= limits the entries, ?last= continues after a name, a Link rel="next" header points at the next page' } as const;
 /** Pages read while walking the catalog, at most. */
 const MAX_PAGES = 20;
 

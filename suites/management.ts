@@ -11,11 +11,7 @@ import { show, walkLinks } from './common/pages.js';
 
 const CONTENT_MANAGEMENT = { ref: 'content-management', level: 'MAY', text: 'Registries MAY implement deletion or they MAY disable it' } as const;
 const DELETE_TAG = { ref: 'end-9', level: 'MUST', text: 'DELETE /v2/<name>/manifests/<tag>: upon success MUST respond 202; if tag deletion is disabled MUST respond 400 or 405; once deleted, a GET of the tag will return 404' } as const;
-const DELETE_MANIFEST = {
-  ref: 'end-9',
-  level: 'MUST',
-  text: 'DELETE /v2/<name>/manifests/<digest>: upon success MUST respond 202; if disabled MUST respond 400 or 405; once deleted, a GET of the digest and of any tag pointing to it will return 404',
-} as const;
+const DELETE_MANIFEST = { ref: 'end-9', level: 'MUST', text: 'DELETE /v2/<name>/manifests/<digest>: upon success MUST respond 202; if disabled MUST respond 400 or 405; once deleted, a GET of the digest and of any tag pointing to it will return 404' } as const;
 const DELETE_BLOB = { ref: 'end-10', level: 'MUST', text: 'DELETE /v2/<name>/blobs/<digest>: upon success MUST respond 202; if the blob is not found MUST return 404; if disabled MUST respond 400 or 405' } as const;
 const NOT_FOUND_AFTER = { ref: 'end-3', level: 'MUST', text: 'If the manifest (or blob, end-2) is not found in the repository, the response code MUST be 404' } as const;
 

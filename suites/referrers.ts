@@ -285,12 +285,7 @@ const cases: CaseDefinition[] = [
       ctx.observe('referrers-without-manifests', `${res.status}${code ? ` ${code}` : ''}`);
       expectThat(res.status === 200, `GET referrers of a digest in ${repo}, which holds no manifest: 200 with an empty index (a registry with the API MUST NOT answer 404)`, `status ${res.status}${code ? ` ${code}` : ''}`, res, text);
       expectThat(mediaTypeOf(res.header('content-type')) === MediaType.ociIndex, `Content-Type ${MediaType.ociIndex}`, `Content-Type ${res.header('content-type') ?? '(none)'}`, res, text);
-      let manifests: unknown;
-      try {
-        manifests = (JSON.parse(text) as { manifests?: unknown }).manifests;
-      } catch {
-        manifests = undefined;
-      }
+      const manifests = manifestsIn(text);
       expectThat(Array.isArray(manifests) && manifests.length === 0, 'an image index with an empty "manifests" list', text.slice(0, 120) || 'an empty body', res, text);
     },
   },
@@ -307,10 +302,7 @@ const cases: CaseDefinition[] = [
       const missing = { mediaType: MediaType.ociManifest, digest: unknownDigest(), size: 1234 };
       const r = makeArtifact({ artifactType: SBOM, subject: missing, annotations: nonce() });
       await pushBlobs(ctx, ctx.repo, r);
-      const res = await sendManifest(ctx, ctx.repo, r.digest, r.bytes, r.mediaType);
-      await expectStatus(res, 201, 'PUT of a manifest whose subject does not exist');
-      await res.dump();
-      trackManifest(ctx, ctx.repo, r.digest);
+      await putAccepted(ctx, r, 'PUT of a manifest whose subject does not exist');
       const l = await listReferrers(ctx, ctx.repo, missing.digest);
       expectExactly(l, [r.digest], `referrers of the never-pushed subject ${missing.digest}`);
     },
@@ -330,10 +322,7 @@ const cases: CaseDefinition[] = [
         const r = makeArtifact({ artifactType: i % 2 ? SBOM : SIGNATURE, subject: sd, annotations: nonce() });
         // The artifacts share their only blob (the empty config): push it once.
         if (i === 0) await pushBlobs(ctx, ctx.repo, r);
-        const res = await sendManifest(ctx, ctx.repo, r.digest, r.bytes, r.mediaType);
-        await expectStatus(res, 201, `PUT of referrer ${i + 1} of ${PAGINATE_COUNT}`);
-        await res.dump();
-        trackManifest(ctx, ctx.repo, r.digest);
+        await putAccepted(ctx, r, `PUT of referrer ${i + 1} of ${PAGINATE_COUNT}`);
         pushed.push(r.digest);
       }
       // listReferrers walks every Link (each must be RFC 5988 with rel="next", never to a page already
@@ -419,12 +408,7 @@ const cases: CaseDefinition[] = [
       if (existing !== undefined) {
         // Nothing was pushed to this tag: a registry that maintains it itself must serve a valid index.
         ctx.observe('referrers-tag-before-push', 'present');
-        let manifests: unknown;
-        try {
-          manifests = (JSON.parse(existing) as { manifests?: unknown }).manifests;
-        } catch {
-          /* checked below */
-        }
+        const manifests = manifestsIn(existing);
         expectThat(Array.isArray(manifests), `the referrers tag ${tag}: 404 or an image index`, 'a body that is not an image index', before, existing);
         listed = (manifests as Descriptor[]).filter((d) => d.digest !== r.digest);
       }

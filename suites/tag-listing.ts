@@ -3,11 +3,13 @@
 // Setup pushes one small image under TAGS; read-only runs list the repository named by --tag/--digest.
 import { randomBytes } from 'node:crypto';
 import type { CaseContext, CaseDefinition, Suite } from '../src/conformance/model.js';
+import type { Query } from '../src/client/registry-client.js';
 import { expectThat, fail } from '../src/conformance/expect.js';
 import { makeArtifact, makeImage } from '../src/conformance/fixtures.js';
 import { fetchPage, duplicates, ordersOf, show, sortBy, walkLinks, type Order, type Page } from './common/pages.js';
 import { pushImage, tagImage } from './common/content.js';
 import { ACCEPT_MANIFESTS } from '../src/client/operations.js';
+import { cites } from './common/spec-section.js';
 
 /**
  * Tags chosen so that ASCII order and case-insensitive order differ (upper case, `_`, digits, dots):
@@ -19,26 +21,11 @@ const DELETE_TAG = 'zz-delete-me';
 const MAX_PAGES = 40;
 
 const END_8A = { ref: 'end-8a', level: 'MUST', text: 'GET /v2/<name>/tags/list: assuming a repository is found, MUST return 200 with {"name": "<name>", "tags": [...]}' } as const;
-const ORDER = {
-  ref: 'listing-tags',
-  level: 'MUST',
-  text: 'If the list is not empty, the tags MUST be in lexical (case-insensitive alphanumeric) or "ASCIIbetical" order (draft wording; v1.1.1 says lexical)',
-} as const;
-const N_RULE = {
-  ref: 'end-8b',
-  level: 'MUST',
-  text: 'with n, the response MAY return fewer than n results only when the total is less than n or a Link header is provided; otherwise it MUST include n results, from the start of the list',
-} as const;
-const LAST_RULE = {
-  ref: 'end-8b',
-  level: 'MUST',
-  text: 'with last, up to n tags after <tagname> are returned, not including <tagname>, in lexical order; n is OPTIONAL with last',
-} as const;
-const LINK_RULE = {
-  ref: 'end-8b',
-  level: 'MUST',
-  text: 'A Link header MAY be included when more tags are available; if included it MUST be RFC 5988 with rel="next"',
-} as const;
+const ORDER = { ref: 'listing-tags', level: 'MUST', text: 'If the list is not empty, the tags MUST be in lexical (case-insensitive alphanumeric) or "ASCIIbetical" order (draft wording; v1.1.1 says lexical)' } as const;
+const end8b = cites('end-8b', 'MUST');
+const N_RULE = end8b('with n, the response MAY return fewer than n results only when the total is less than n or a Link header is provided; otherwise it MUST include n results, from the start of the list');
+const LAST_RULE = end8b('with last, up to n tags after <tagname> are returned, not including <tagname>, in lexical order; n is OPTIONAL with last');
+const LINK_RULE = end8b('A Link header MAY be included when more tags are available; if included it MUST be RFC 5988 with rel="next"');
 
 interface Target {
   repo: string;
@@ -67,6 +54,11 @@ function listPath(repo: string): string {
   return `/v2/${repo}/tags/list`;
 }
 
+/** One page of the target's tag list, its body checked. */
+function listPage(ctx: CaseContext, t: Target, query?: Query): Promise<Page<string>> {
+  return fetchPage(ctx.client, listPath(t.repo), query, readTags(t.repo));
+}
+
 /** Every tag, following Link pages if the registry pages even without `n` (bounded). */
 async function fullList(ctx: CaseContext, repo: string): Promise<{ tags: string[]; pages: number }> {
   const walk = await walkLinks(ctx.client, listPath(repo), undefined, readTags(repo), MAX_PAGES);
@@ -84,6 +76,28 @@ async function expectedOrder(ctx: CaseContext, t: Target): Promise<{ list: strin
   const order: Order = orders.length === 1 ? orders[0]! : 'ascii';
   ctx.observe('order', orders.length === 2 ? 'ascii = case-insensitive' : orders[0] ?? 'unsorted');
   return { list: sortBy(order, t.tags ?? tags), order };
+}
+
+/**
+ * A row of the paging family: `check` gets the target and its tags in the order the registry pages in.
+ */
+interface PagingRow extends Omit<CaseDefinition, 'run' | 'readOnly'> {
+  check(ctx: CaseContext, t: Target, list: string[]): Promise<void>;
+}
+
+/** A paging case that needs `min` tags (with fewer it is skipped: there is nothing to page through). */
+function pagingCase(min: number, row: PagingRow): CaseDefinition {
+  const { check, ...meta } = row;
+  return {
+    ...meta,
+    readOnly: true,
+    async run(ctx) {
+      const t = target(ctx);
+      const { list } = await expectedOrder(ctx, t);
+      if (list.length < min) ctx.skip('unsupported', list.length === 0 ? 'the repository has no tags' : `the repository has ${list.length} tags; this case needs at least ${min}`);
+      await check(ctx, t, list);
+    },
+  };
 }
 
 /** Checks a page with `n` (and optionally `last`): at most n, a run of `expected` from `start`, n unless Link or end. */
@@ -125,9 +139,8 @@ const cases: CaseDefinition[] = [
     requirements: [END_8A],
     readOnly: true,
     async run(ctx) {
-      const t = target(ctx);
       // readTags checks both fields.
-      await fetchPage(ctx.client, listPath(t.repo), undefined, readTags(t.repo));
+      await listPage(ctx, target(ctx));
     },
   },
   {
@@ -143,44 +156,32 @@ const cases: CaseDefinition[] = [
       expectThat(orders.length > 0, `case-insensitive ${show(sortBy('case-insensitive', tags))} or ASCII ${show(sortBy('ascii', tags))} order`, show(tags));
     },
   },
-  {
+  pagingCase(4, {
     id: 'tag-listing.paginate.n',
     title: 'With ?n=3 the list starts at the first tag and holds exactly 3 tags (fewer only with a Link header).',
     requirements: [N_RULE, LINK_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length < 4) ctx.skip('unsupported', `the repository has ${list.length} tags; paging needs at least 4`);
-      const page = await fetchPage(ctx.client, listPath(t.repo), { n: 3 }, readTags(t.repo));
+    async check(ctx, t, list) {
+      const page = await listPage(ctx, t, { n: 3 });
       checkPage(page, 3, list, 0, 'GET ?n=3');
       ctx.observe('link', page.next !== undefined);
     },
-  },
-  {
+  }),
+  pagingCase(5, {
     id: 'tag-listing.paginate.last',
     title: 'With ?n=3&last=<tag> the list holds the 3 tags after <tag>, without <tag> itself.',
     requirements: [LAST_RULE, N_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length < 5) ctx.skip('unsupported', `the repository has ${list.length} tags; this needs at least 5`);
+    async check(ctx, t, list) {
       const last = list[1]!;
-      const page = await fetchPage(ctx.client, listPath(t.repo), { n: 3, last }, readTags(t.repo));
+      const page = await listPage(ctx, t, { n: 3, last });
       expectThat(!page.items.includes(last), `no ${JSON.stringify(last)} (last is exclusive)`, show(page.items), page.res, page.text);
       checkPage(page, 3, list, 2, `GET ?n=3&last=${last}`);
     },
-  },
-  {
+  }),
+  pagingCase(3, {
     id: 'tag-listing.paginate.last-without-n',
     title: 'With ?last=<tag> and no n the list holds every tag after <tag> (following Link pages if given).',
     requirements: [LAST_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length < 3) ctx.skip('unsupported', `the repository has ${list.length} tags; this needs at least 3`);
+    async check(ctx, t, list) {
       const i = Math.floor(list.length / 2);
       const last = list[i]!;
       const walk = await walkLinks(ctx.client, listPath(t.repo), { last }, readTags(t.repo), MAX_PAGES);
@@ -188,35 +189,27 @@ const cases: CaseDefinition[] = [
       const got = walk.items;
       expectThat(got.length === want.length && got.every((x, k) => x === want[k]), `the tags after ${JSON.stringify(last)}: ${show(want)}`, show(got), walk.pages[0]!.res, walk.pages[0]!.text);
     },
-  },
-  {
+  }),
+  pagingCase(1, {
     id: 'tag-listing.paginate.last-at-end',
     title: 'With ?n=3&last=<the last tag> the list is empty.',
     requirements: [LAST_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length === 0) ctx.skip('unsupported', 'the repository has no tags');
+    async check(ctx, t, list) {
       const last = list.at(-1)!;
-      const page = await fetchPage(ctx.client, listPath(t.repo), { n: 3, last }, readTags(t.repo));
+      const page = await listPage(ctx, t, { n: 3, last });
       expectThat(page.items.length === 0, `no tags after the last one (${JSON.stringify(last)})`, show(page.items), page.res, page.text);
     },
-  },
-  {
+  }),
+  pagingCase(3, {
     id: 'tag-listing.paginate.link-walk',
     title: 'Paging with ?n=2 by Link rel="next" (or by last= where no Link is given) visits every tag once, in order.',
     requirements: [LINK_RULE, N_RULE, LAST_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length < 3) ctx.skip('unsupported', `the repository has ${list.length} tags; paging needs at least 3`);
+    async check(ctx, t, list) {
       const n = Math.max(2, Math.ceil(list.length / 8));
       const maxPages = Math.ceil(list.length / n) + 2;
       const seen: string[] = [];
       const via = new Set<string>();
-      let page = await fetchPage(ctx.client, listPath(t.repo), { n }, readTags(t.repo));
+      let page = await listPage(ctx, t, { n });
       for (let pages = 1; ; pages++) {
         checkPage(page, n, list, seen.length, `page ${pages} (${page.res.requestLine})`);
         seen.push(...page.items);
@@ -231,7 +224,7 @@ const cases: CaseDefinition[] = [
         if (pages >= maxPages) fail(`${list.length} tags in at most ${maxPages} pages of ${n}`, `still more after ${pages} pages`, page.res);
         page = page.next !== undefined
           ? await fetchPage(ctx.client, page.next, undefined, readTags(t.repo))
-          : await fetchPage(ctx.client, listPath(t.repo), { n, last: page.items.at(-1)! }, readTags(t.repo));
+          : await listPage(ctx, t, { n, last: page.items.at(-1)! });
         if (page.items.length === 0 && page.next === undefined) break;
       }
       ctx.observe('continued-by', [...via].join('+') || 'single page');
@@ -239,21 +232,17 @@ const cases: CaseDefinition[] = [
       expectThat(dup.length === 0, 'each tag on exactly one page', `repeated ${show(dup)}`);
       expectThat(seen.length === list.length && seen.every((x, k) => x === list[k]), `all pages together: ${show(list)}`, show(seen));
     },
-  },
-  {
+  }),
+  pagingCase(1, {
     id: 'tag-listing.paginate.no-link-at-end',
     title: 'A page that holds the rest of the list (?n= at least the number of tags) has no Link header.',
     requirements: [
       { ref: 'end-8b', level: 'SHOULD', text: 'A Link header MAY be included in the response when additional tags are available (none are after the last page: a Link there sends clients to an empty page)' },
       N_RULE,
     ],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
-      if (list.length === 0) ctx.skip('unsupported', 'the repository has no tags');
+    async check(ctx, t, list) {
       for (const n of [list.length, list.length + 5]) {
-        const page = await fetchPage(ctx.client, listPath(t.repo), { n }, readTags(t.repo));
+        const page = await listPage(ctx, t, { n });
         checkPage(page, n, list, 0, `GET ?n=${n}`);
         if (page.items.length === list.length) {
           expectThat(page.res.header('link') === undefined, `GET ?n=${n} with all ${list.length} tags: no Link header`, `Link: ${page.res.header('link')}`, page.res);
@@ -261,46 +250,42 @@ const cases: CaseDefinition[] = [
       }
       // The last page of a walk in pages of half the list, by last=.
       const half = Math.max(1, Math.ceil(list.length / 2));
-      const tail = await fetchPage(ctx.client, listPath(t.repo), { n: half, last: list[list.length - half - 1] ?? '' }, readTags(t.repo));
+      const tail = await listPage(ctx, t, { n: half, last: list[list.length - half - 1] ?? '' });
       if (list.length > half && tail.items.length === half) {
         expectThat(tail.res.header('link') === undefined, `the page ending at the last tag ${JSON.stringify(list.at(-1))}: no Link header`, `Link: ${tail.res.header('link')}`, tail.res);
       }
     },
-  },
-  {
+  }),
+  pagingCase(0, {
     id: 'tag-listing.paginate.last-past-end',
     title: 'With ?last= a value that sorts after every tag (and names none) the list is empty.',
     requirements: [LAST_RULE],
-    readOnly: true,
-    async run(ctx) {
-      const t = target(ctx);
-      const { list } = await expectedOrder(ctx, t);
+    async check(ctx, t, list) {
       // Lower-case letters sort after every other character of the tag grammar in both legal orders.
       const last = 'z'.repeat(128);
       if (list.includes(last)) ctx.skip('unsupported', 'the repository has a tag of 128 "z"s: no tag sorts after it');
       const res = await ctx.client.request({ method: 'GET', path: listPath(t.repo), query: { n: 3, last } });
+      await res.dump();
       if (res.status === 400) {
-        await res.dump();
         ctx.observe('last-not-a-tag', 'refused (400)');
         return;
       }
-      await res.dump();
       for (const q of [{ n: '3', last }, { last }] as Record<string, string>[]) {
-        const page = await fetchPage(ctx.client, listPath(t.repo), q, readTags(t.repo));
-        expectThat(page.items.length === 0, `GET ?${new URLSearchParams(q).toString()}: no tags after ${JSON.stringify(last)}`, show(page.items), page.res, page.text);
-        expectThat(page.next === undefined, `GET ?${new URLSearchParams(q).toString()}: no Link (nothing follows)`, `Link: ${page.res.header('link')}`, page.res);
+        const page = await listPage(ctx, t, q);
+        const what = `GET ?${new URLSearchParams(q).toString()}`;
+        expectThat(page.items.length === 0, `${what}: no tags after ${JSON.stringify(last)}`, show(page.items), page.res, page.text);
+        expectThat(page.next === undefined, `${what}: no Link (nothing follows)`, `Link: ${page.res.header('link')}`, page.res);
       }
       ctx.observe('last-not-a-tag', 'accepted');
     },
-  },
+  }),
   {
     id: 'tag-listing.paginate.n-zero',
     title: 'With ?n=0 the list is empty and there is no Link header.',
     requirements: [{ ref: 'end-8b', level: 'MUST', text: 'When n is zero, this endpoint MUST return an empty list, and MUST NOT include a Link header' }],
     readOnly: true,
     async run(ctx) {
-      const t = target(ctx);
-      const page = await fetchPage(ctx.client, listPath(t.repo), { n: 0 }, readTags(t.repo));
+      const page = await listPage(ctx, target(ctx), { n: 0 });
       expectThat(page.items.length === 0, '"tags": []', show(page.items), page.res, page.text);
       expectThat(page.res.header('link') === undefined, 'no Link header', `Link: ${page.res.header('link')}`, page.res);
     },

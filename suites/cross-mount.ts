@@ -8,6 +8,7 @@ import { blobOf, uniqueBytes, type Blob } from '../src/conformance/fixtures.js';
 import { expectHeader, expectStatus, expectThat, fail } from '../src/conformance/expect.js';
 import { expectBytes, expectDigestHeaderMatches } from '../src/conformance/content-checks.js';
 import { trackBlob } from './common/content.js';
+import { setupState } from './common/setup-state.js';
 import { MediaType } from '../src/oci/media-types.js';
 
 const MOUNT_201: Requirement = {
@@ -37,13 +38,7 @@ interface MountFixtures {
   elsewhere: Blob;
 }
 
-const KEY = 'cross-mount';
-
-function fixtures(ctx: CaseContext): MountFixtures {
-  const f = ctx.state.get(KEY) as MountFixtures | undefined;
-  if (!f) throw new Error('cross-mount fixtures missing: suite setup did not run');
-  return f;
-}
+const fixtures = setupState<MountFixtures>('cross-mount', 'cross-mount fixtures');
 
 async function mount(ctx: CaseContext, target: string, digest: string, from?: string): Promise<RegistryResponse> {
   return ctx.client.request({
@@ -52,6 +47,13 @@ async function mount(ctx: CaseContext, target: string, digest: string, from?: st
     query: from ? { mount: digest, from } : { mount: digest },
     headers: { 'content-length': '0' },
   });
+}
+
+/** A mount of `b` into a fresh repository (labelled `label`), whatever it answers. */
+async function mountFresh(ctx: CaseContext, label: string, b: Blob, from?: string): Promise<{ target: string; res: RegistryResponse }> {
+  const target = ctx.freshRepo(label);
+  trackBlob(ctx, target, b.digest);
+  return { target, res: await mount(ctx, target, b.digest, from) };
 }
 
 /** The blob must be served from `repo` with exactly its bytes. */
@@ -67,6 +69,13 @@ async function expectBlobNotIn(ctx: CaseContext, repo: string, digest: string, w
   expectThat(res.status === 404, `${what}: HEAD of the blob in ${repo} answers 404`, `status ${res.status}`, res);
 }
 
+/** A 201 to a mount: it carries a Location, and the blob is then in the target. */
+async function expectMounted(ctx: CaseContext, target: string, res: RegistryResponse, b: Blob, what: string): Promise<void> {
+  expectHeader(res, 'location', undefined, what);
+  await res.dump();
+  await expectBlobIn(ctx, target, b, what);
+}
+
 /** PUT of the whole blob to an upload session, closing it. */
 function putToSession(ctx: CaseContext, location: string, b: Blob): Promise<RegistryResponse> {
   return ctx.client.request({
@@ -78,67 +87,95 @@ function putToSession(ctx: CaseContext, location: string, b: Blob): Promise<Regi
   });
 }
 
-/**
- * A 202 to a mount is an upload session: it must carry a Location, and a PUT of the bytes to it must
- * complete the upload (the spec's fallback). Cancelled at teardown if the case stops before.
- */
-async function completeFallback(ctx: CaseContext, res: RegistryResponse, target: string, b: Blob, what: string): Promise<void> {
+/** A 202 to a mount opens an upload session: its Location, cancelled at teardown if still open. */
+async function sessionOf(ctx: CaseContext, res: RegistryResponse, what: string): Promise<string> {
   const location = expectHeader(res, 'location', undefined, `${what} answered 202: the upload session`);
   await res.dump();
   ctx.onCleanup(async () => {
     await tryDelete(ctx.client, location);
   });
-  const put = await putToSession(ctx, location, b);
+  return location;
+}
+
+/** A PUT of the bytes to the session a mount answered with 202 must complete the upload (the spec's fallback). */
+async function completeFallback(ctx: CaseContext, res: RegistryResponse, target: string, b: Blob, what: string): Promise<void> {
+  const put = await putToSession(ctx, await sessionOf(ctx, res, what), b);
   await expectStatus(put, 201, `${what} answered 202: PUT of the blob to that session`);
   await put.dump();
   await expectBlobIn(ctx, target, b, `${what}, completed by upload`);
 }
 
 /**
- * Mounts `b` from the source into a fresh repository and returns the 201; a 202 (mount not offered)
- * is completed by upload and skips the case.
+ * Mounts `b` into a fresh repository: 201 (mounted) or 202 (the legal fallback), which is completed by
+ * upload. Returns the 201, or undefined after a 202. `observe` names the observation and what it
+ * records for a 202 (`mounted (201)` for a 201).
  */
-async function mountedOrSkip(ctx: CaseContext, b: Blob, label: string): Promise<{ target: string; res: RegistryResponse }> {
-  const f = fixtures(ctx);
-  const target = ctx.freshRepo(label);
-  trackBlob(ctx, target, b.digest);
-  const res = await mount(ctx, target, b.digest, f.source);
-  await expectStatus(res, [201, 202], `mount of ${b.digest} from ${f.source}`);
-  if (res.status === 202) {
-    await completeFallback(ctx, res, target, b, 'mount');
-    ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
-  }
-  return { target, res };
+async function mountOrUpload(
+  ctx: CaseContext,
+  ask: { label: string; blob: Blob; from: string | undefined; what: string; observe?: [key: string, fallback: string] },
+): Promise<{ target: string; res: RegistryResponse } | undefined> {
+  const m = await mountFresh(ctx, ask.label, ask.blob, ask.from);
+  await expectStatus(m.res, [201, 202], `mount of ${ask.blob.digest} ${ask.from ? `from ${ask.from}` : 'without from'}`);
+  if (ask.observe) ctx.observe(ask.observe[0], m.res.status === 202 ? ask.observe[1] : 'mounted (201)');
+  if (m.res.status === 201) return m;
+  await completeFallback(ctx, m.res, m.target, ask.blob, ask.what);
+  return undefined;
 }
 
-const cases: CaseDefinition[] = [
+/** A mount of `b` from the source that answered 201; a 202 (mount not offered) is completed by upload and skips the case. */
+async function mountedOrSkip(ctx: CaseContext, b: Blob, label: string): Promise<{ target: string; res: RegistryResponse }> {
+  const m = await mountOrUpload(ctx, { label, blob: b, from: fixtures.get(ctx).source, what: 'mount' });
+  if (m) return m;
+  ctx.skip('unsupported', 'cross-repository mount not offered: the mount answered 202 with an upload session');
+}
+
+const LOCATION_SERVES: Requirement = {
+  ref: 'end-11',
+  level: 'MUST',
+  text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.',
+};
+
+/**
+ * Mounts of a blob the source holds, with and without `from`, one case each: mounted (201, Location,
+ * the blob then in the target) or the fallback (202, and the session takes the upload); which one is recorded.
+ */
+const MOUNTS: ReadonlyArray<Pick<CaseDefinition, 'id' | 'title' | 'requirements'> & { label: string; blob: (f: MountFixtures) => Blob; from: (f: MountFixtures) => string | undefined; what: string; observe: [string, string] }> = [
   {
     id: 'cross-mount.mount.with-from',
     title: 'A mount from the repository that holds the blob answers 201 and the blob is then in the target, or answers 202 with a session that takes the upload.',
     requirements: [MOUNT_201, MOUNT_FALLBACK],
-    async run(ctx) {
-      const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-with-from');
-      trackBlob(ctx, target, f.withFrom.digest);
-      const res = await mount(ctx, target, f.withFrom.digest, f.source);
-      await expectStatus(res, [201, 202], `mount of ${f.withFrom.digest} from ${f.source}`);
-      if (res.status === 202) {
-        ctx.observe('mount', 'fallback: upload session (202)');
-        await completeFallback(ctx, res, target, f.withFrom, 'mount with from');
-        return;
-      }
-      ctx.observe('mount', 'mounted (201)');
-      expectHeader(res, 'location', undefined, 'successful mount');
-      await res.dump();
-      await expectBlobIn(ctx, target, f.withFrom, 'mounted blob');
-    },
+    label: 'mount-with-from', blob: (f) => f.withFrom, from: (f) => f.source, what: 'mount with from', observe: ['mount', 'fallback: upload session (202)'],
   },
+  {
+    id: 'cross-mount.mount.without-from',
+    title: 'A mount without from either mounts the blob found elsewhere (201) or opens an upload session (202) that takes the upload.',
+    requirements: [FROM_OPTIONAL, MOUNT_201, MOUNT_FALLBACK],
+    label: 'mount-no-from', blob: (f) => f.withoutFrom, from: () => undefined, what: 'mount without from', observe: ['mount-without-from', 'upload session (202)'],
+  },
+];
+
+function mountCase(row: (typeof MOUNTS)[number]): CaseDefinition {
+  return {
+    id: row.id,
+    title: row.title,
+    requirements: row.requirements,
+    async run(ctx) {
+      const f = fixtures.get(ctx);
+      const b = row.blob(f);
+      const m = await mountOrUpload(ctx, { label: row.label, blob: b, from: row.from(f), what: row.what, observe: row.observe });
+      if (m) await expectMounted(ctx, m.target, m.res, b, `${row.what} answered 201`);
+    },
+  };
+}
+
+const cases: CaseDefinition[] = [
+  mountCase(MOUNTS[0]!),
   {
     id: 'cross-mount.mount.location',
     title: 'The Location of a successful mount serves the mounted blob.',
-    requirements: [MOUNT_201, { ref: 'end-11', level: 'MUST', text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.' }],
+    requirements: [MOUNT_201, LOCATION_SERVES],
     async run(ctx) {
-      const f = fixtures(ctx);
+      const f = fixtures.get(ctx);
       const { res } = await mountedOrSkip(ctx, f.location, 'mount-location');
       const location = expectHeader(res, 'location', undefined, 'successful mount');
       await res.dump();
@@ -159,58 +196,30 @@ const cases: CaseDefinition[] = [
       },
     ],
     async run(ctx) {
-      const f = fixtures(ctx);
+      const f = fixtures.get(ctx);
       const { res } = await mountedOrSkip(ctx, f.location, 'mount-digest');
       const v = expectDigestHeaderMatches(res, f.location, 'successful mount');
       ctx.observe('docker-content-digest', v === undefined ? 'absent' : 'present');
       await res.dump();
     },
   },
-  {
-    id: 'cross-mount.mount.without-from',
-    title: 'A mount without from either mounts the blob found elsewhere (201) or opens an upload session (202) that takes the upload.',
-    requirements: [FROM_OPTIONAL, MOUNT_201, MOUNT_FALLBACK],
-    async run(ctx) {
-      const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-no-from');
-      trackBlob(ctx, target, f.withoutFrom.digest);
-      const res = await mount(ctx, target, f.withoutFrom.digest);
-      await expectStatus(res, [201, 202], `mount of ${f.withoutFrom.digest} without from`);
-      if (res.status === 202) {
-        ctx.observe('mount-without-from', 'upload session (202)');
-        await completeFallback(ctx, res, target, f.withoutFrom, 'mount without from');
-        return;
-      }
-      ctx.observe('mount-without-from', 'mounted (201)');
-      expectHeader(res, 'location', undefined, 'mount without from answered 201');
-      await res.dump();
-      await expectBlobIn(ctx, target, f.withoutFrom, 'blob mounted without from');
-    },
-  },
+  mountCase(MOUNTS[1]!),
   {
     id: 'cross-mount.mount.source-lacks-blob',
     title: 'A mount naming a repository that does not hold the blob opens an upload session (202), unless the registry treats from as optional and mounts the blob it finds elsewhere (201).',
     requirements: [MOUNT_FALLBACK, FROM_OPTIONAL, MOUNT_201],
     async run(ctx) {
-      const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-wrong-from');
-      trackBlob(ctx, target, f.elsewhere.digest);
-      const res = await mount(ctx, target, f.elsewhere.digest, f.other);
+      const f = fixtures.get(ctx);
+      const { target, res } = await mountFresh(ctx, 'mount-wrong-from', f.elsewhere, f.other);
       await expectStatus(res, [201, 202], `mount of ${f.elsewhere.digest} from ${f.other}, which does not hold it`);
       if (res.status === 201) {
         // Legal only as "from treated as optional": the blob must really be there now.
         ctx.observe('mount-from-wrong-repo', 'mounted from elsewhere (201): from treated as optional');
-        expectHeader(res, 'location', undefined, 'mount answered 201');
-        await res.dump();
-        await expectBlobIn(ctx, target, f.elsewhere, 'blob mounted from a repository that did not hold it');
+        await expectMounted(ctx, target, res, f.elsewhere, 'mount from a repository that did not hold the blob answered 201');
         return;
       }
       ctx.observe('mount-from-wrong-repo', 'not mounted: upload session (202)');
-      const location = expectHeader(res, 'location', undefined, 'mount answered 202: the upload session');
-      await res.dump();
-      ctx.onCleanup(async () => {
-        await tryDelete(ctx.client, location);
-      });
+      await sessionOf(ctx, res, 'mount');
       await expectBlobNotIn(ctx, target, f.elsewhere.digest, 'a mount that answered 202');
     },
   },
@@ -222,11 +231,9 @@ const cases: CaseDefinition[] = [
       { ref: 'end-11', level: 'MUST', text: 'The response to a successful mount MUST be 201 Created ... The Location header will contain the registry URL to access the accepted layer file.' },
     ],
     async run(ctx) {
-      const f = fixtures(ctx);
-      const target = ctx.freshRepo('mount-missing');
+      const f = fixtures.get(ctx);
       const missing = blobOf(uniqueBytes(900));
-      trackBlob(ctx, target, missing.digest);
-      const res = await mount(ctx, target, missing.digest, f.source);
+      const { target, res } = await mountFresh(ctx, 'mount-missing', missing, f.source);
       if (res.status === 201) {
         await res.dump();
         fail(`mount of ${missing.digest}, which exists nowhere: 202 (upload session) or 404`, 'status 201 (a mount of a blob that does not exist)', res);
@@ -245,13 +252,9 @@ const cases: CaseDefinition[] = [
   {
     id: 'cross-mount.mount.sha512',
     title: 'A blob the registry accepted under a sha512 digest, once mounted (201), is in the target under that digest and its Location serves it; 202 (not mounted) is also legal.',
-    requirements: [
-      MOUNT_201,
-      { ref: 'end-11', level: 'MUST', text: 'A successful mount MUST contain the header Location: <blob-location>; the Location header will contain the registry URL to access the accepted layer file.' },
-      MOUNT_FALLBACK,
-    ],
+    requirements: [MOUNT_201, LOCATION_SERVES, MOUNT_FALLBACK],
     async run(ctx) {
-      const f = fixtures(ctx);
+      const f = fixtures.get(ctx);
       const b = blobOf(uniqueBytes(1100), MediaType.ociLayerGzip, 'sha512');
       // Only an algorithm the registry accepts on push can be asked of a mount.
       const { location: session } = await startUpload(ctx.client, f.source, ctx.spec === 'draft' ? { 'digest-algorithm': 'sha512' } : undefined);
@@ -264,22 +267,15 @@ const cases: CaseDefinition[] = [
       await expectStatus(put, 201, 'PUT of a sha512 blob to the source repository');
       await put.dump();
       trackBlob(ctx, f.source, b.digest);
-      const target = ctx.freshRepo('mount-sha512');
-      trackBlob(ctx, target, b.digest);
-      const res = await mount(ctx, target, b.digest, f.source);
-      await expectStatus(res, [201, 202], `mount of ${b.digest} from ${f.source}`);
-      if (res.status === 202) {
-        ctx.observe('mount-sha512', 'not mounted: upload session (202)');
-        await completeFallback(ctx, res, target, b, 'mount of a sha512 blob');
-        return;
-      }
-      ctx.observe('mount-sha512', 'mounted (201)');
-      const location = expectHeader(res, 'location', undefined, 'mount of a sha512 blob answered 201');
-      await res.dump();
+      const what = 'mount of a sha512 blob';
+      const m = await mountOrUpload(ctx, { label: 'mount-sha512', blob: b, from: f.source, what, observe: ['mount-sha512', 'not mounted: upload session (202)'] });
+      if (!m) return;
+      const location = expectHeader(m.res, 'location', undefined, `${what} answered 201`);
+      await m.res.dump();
       const get = await ctx.client.request({ method: 'GET', path: location });
       await expectStatus(get, 200, `GET of the Location ${location} of a sha512 mount that answered 201`);
       await expectBytes(get, b.bytes, 'GET of the Location of a sha512 mount');
-      await expectBlobIn(ctx, target, b, 'a sha512 blob mounted (201)');
+      await expectBlobIn(ctx, m.target, b, `${what} answered 201`);
     },
   },
 ];
@@ -300,7 +296,7 @@ export const crossMountSuite: Suite = {
     const own = make();
     trackBlob(ctx, other, own.digest);
     await uploadBlobPostPut(ctx.client, other, own.bytes);
-    ctx.state.set(KEY, f);
+    fixtures.set(ctx, f);
   },
   cases,
 };

@@ -3,9 +3,8 @@
 // is an optional feature: a registry without it is skipped as "not offered", never failed.
 import type { CaseContext, CaseDefinition, RegistryResponse, Suite } from '../src/conformance/model.js';
 import { expectStatus, expectThat, fail } from '../src/conformance/expect.js';
-import { makeArtifact } from '../src/conformance/fixtures.js';
-import { randomBytes } from 'node:crypto';
 import { pushImage } from './common/content.js';
+import { uniqueArtifact } from './common/unique-content.js';
 import { duplicates, fetchPage, isSortedBy, show, walkLinks, type Page } from './common/pages.js';
 
 const CATALOG = { ref: 'apdx-1 listing-repositories', level: 'SHOULD', text: 'Docker Registry HTTP API V2 (the spec\'s apdx-1), GET /v2/_catalog: {"repositories": [...]} in lexical order; optional in OCI' } as const;
@@ -140,8 +139,7 @@ export const discoverySuite: Suite = {
     // Three repositories under one run-unique prefix, each holding a small artifact.
     const repos = [ctx.repo, ctx.freshRepo('a'), ctx.freshRepo('b')].sort();
     for (const repo of repos) {
-      const m = makeArtifact({ artifactType: 'application/vnd.regprobe.test.v1', annotations: { 'org.regprobe.nonce': randomBytes(8).toString('hex') } });
-      await pushImage(ctx, repo, m, 'discovery');
+      await pushImage(ctx, repo, uniqueArtifact(), 'discovery');
     }
     ctx.state.set('repos', repos);
   },

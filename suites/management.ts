@@ -1,13 +1,13 @@
 // Content management (spec "Content Management", end-9/end-10): deleting a tag, a manifest and a blob,
 // each followed by GET/HEAD and the tag list. Registries MAY disable deletion (400 or 405): those cases
 // are skipped as "not offered", never failed.
-import { randomBytes } from 'node:crypto';
 import type { CaseContext, CaseDefinition, RegistryResponse, Suite } from '../src/conformance/model.js';
 import { expectThat, fail } from '../src/conformance/expect.js';
-import { makeArtifact, makeImage, uniqueBytes } from '../src/conformance/fixtures.js';
+import { makeImage, uniqueBytes } from '../src/conformance/fixtures.js';
 import { ACCEPT_MANIFESTS, uploadBlobPostPut } from '../src/client/operations.js';
 import { pushImage, tagImage, trackBlob, unknownDigest } from './common/content.js';
 import { show, walkLinks } from './common/pages.js';
+import { nonce, uniqueArtifact } from './common/unique-content.js';
 
 const CONTENT_MANAGEMENT = { ref: 'content-management', level: 'MAY', text: 'Registries MAY implement deletion or they MAY disable it' } as const;
 const DELETE_TAG = { ref: 'end-9', level: 'MUST', text: 'DELETE /v2/<name>/manifests/<tag>: upon success MUST respond 202; if tag deletion is disabled MUST respond 400 or 405; once deleted, a GET of the tag will return 404' } as const;
@@ -28,10 +28,14 @@ function deleteOutcome(ctx: CaseContext, res: RegistryResponse, kind: DeleteKind
   }
   if (res.status === 400 || res.status === 405) {
     ctx.state.set(`delete-${kind}`, 'disabled');
-    ctx.observe(`${kind}-delete`, `disabled (${res.status})`);
-    ctx.skip('unsupported', `${kind} deletion is disabled: ${res.requestLine} answered ${res.status} (legal)`);
+    skipDisabled(ctx, res, kind);
   }
   fail(`${kind} DELETE: 202, or 400/405 when ${kind} deletion is disabled`, `status ${res.status}`, res);
+}
+
+function skipDisabled(ctx: CaseContext, res: RegistryResponse, kind: DeleteKind): never {
+  ctx.observe(`${kind}-delete`, `disabled (${res.status})`);
+  ctx.skip('unsupported', `${kind} deletion is disabled: ${res.requestLine} answered ${res.status} (legal)`);
 }
 
 async function send(ctx: CaseContext, method: string, path: string, accept = false): Promise<RegistryResponse> {
@@ -40,9 +44,34 @@ async function send(ctx: CaseContext, method: string, path: string, accept = fal
   return res;
 }
 
-async function expect404(ctx: CaseContext, method: 'GET' | 'HEAD', path: string, what: string): Promise<void> {
-  const res = await send(ctx, method, path, path.includes('/manifests/'));
-  expectThat(res.status === 404, `${what}: 404`, `status ${res.status}`, res);
+/** GET and HEAD of `path` (`what` names it) both answer 404. */
+async function expectGone(ctx: CaseContext, path: string, what: string): Promise<void> {
+  for (const method of ['GET', 'HEAD']) {
+    const res = await send(ctx, method, path, path.includes('/manifests/'));
+    expectThat(res.status === 404, `${method} of ${what}: 404`, `status ${res.status}`, res);
+  }
+}
+
+/**
+ * A row of the "DELETE of nothing" family: DELETE of `path` must answer 404. A 400 or 405 says this
+ * kind of deletion is disabled (a skip), unless a DELETE of that kind already worked in this run.
+ */
+interface DeleteNothingRow extends Omit<CaseDefinition, 'run'> {
+  kind: DeleteKind;
+  path(ctx: CaseContext): string;
+  expected: string;
+}
+
+function deleteNothingCase(row: DeleteNothingRow): CaseDefinition {
+  const { kind, path, expected, ...meta } = row;
+  return {
+    ...meta,
+    async run(ctx) {
+      const res = await send(ctx, 'DELETE', path(ctx));
+      if ((res.status === 400 || res.status === 405) && ctx.state.get(`delete-${kind}`) !== 'enabled') skipDisabled(ctx, res, kind);
+      expectThat(res.status === 404, `${expected}: 404`, `status ${res.status}`, res);
+    },
+  };
 }
 
 function readTags(body: unknown): string[] {
@@ -55,22 +84,17 @@ async function tagsOf(ctx: CaseContext, repo: string): Promise<string[]> {
   return walk.items;
 }
 
-function nonce(): Record<string, string> {
-  return { 'org.regprobe.nonce': randomBytes(8).toString('hex') };
-}
-
 const cases: CaseDefinition[] = [
   {
     id: 'management.delete.tag',
     title: 'DELETE of a tag answers 202, after which GET and HEAD of the tag answer 404 and the tag list no longer has it.',
     requirements: [DELETE_TAG, NOT_FOUND_AFTER, CONTENT_MANAGEMENT],
     async run(ctx) {
-      const m = makeArtifact({ artifactType: 'application/vnd.regprobe.test.v1', annotations: nonce() });
+      const m = uniqueArtifact();
       await pushImage(ctx, ctx.repo, m, 'del-tag');
       await tagImage(ctx, ctx.repo, m, 'del-tag-other');
       deleteOutcome(ctx, await send(ctx, 'DELETE', `/v2/${ctx.repo}/manifests/del-tag`), 'tag');
-      await expect404(ctx, 'GET', `/v2/${ctx.repo}/manifests/del-tag`, 'GET of the deleted tag');
-      await expect404(ctx, 'HEAD', `/v2/${ctx.repo}/manifests/del-tag`, 'HEAD of the deleted tag');
+      await expectGone(ctx, `/v2/${ctx.repo}/manifests/del-tag`, 'the deleted tag');
       const tags = await tagsOf(ctx, ctx.repo);
       expectThat(!tags.includes('del-tag'), 'del-tag gone from the tag list', show(tags));
       // What happens to the manifest and its other tags is left to the registry: recorded only.
@@ -87,10 +111,8 @@ const cases: CaseDefinition[] = [
       const m = makeImage({ layerSizes: [128], annotations: nonce() });
       await pushImage(ctx, ctx.repo, m, 'del-manifest');
       deleteOutcome(ctx, await send(ctx, 'DELETE', `/v2/${ctx.repo}/manifests/${m.digest}`), 'manifest');
-      await expect404(ctx, 'GET', `/v2/${ctx.repo}/manifests/${m.digest}`, 'GET of the deleted manifest by digest');
-      await expect404(ctx, 'HEAD', `/v2/${ctx.repo}/manifests/${m.digest}`, 'HEAD of the deleted manifest by digest');
-      await expect404(ctx, 'GET', `/v2/${ctx.repo}/manifests/del-manifest`, 'GET of a tag that pointed to the deleted manifest');
-      await expect404(ctx, 'HEAD', `/v2/${ctx.repo}/manifests/del-manifest`, 'HEAD of a tag that pointed to the deleted manifest');
+      await expectGone(ctx, `/v2/${ctx.repo}/manifests/${m.digest}`, 'the deleted manifest by digest');
+      await expectGone(ctx, `/v2/${ctx.repo}/manifests/del-manifest`, 'a tag that pointed to the deleted manifest');
       // The repository keeps the setup's image, so its tag list still answers 200.
       const tags = await tagsOf(ctx, ctx.repo);
       expectThat(!tags.includes('del-manifest'), 'the tag of the deleted manifest gone from the tag list', show(tags));
@@ -104,36 +126,25 @@ const cases: CaseDefinition[] = [
       const blob = await uploadBlobPostPut(ctx.client, ctx.repo, uniqueBytes(200));
       trackBlob(ctx, ctx.repo, blob.digest);
       deleteOutcome(ctx, await send(ctx, 'DELETE', `/v2/${ctx.repo}/blobs/${blob.digest}`), 'blob');
-      await expect404(ctx, 'GET', `/v2/${ctx.repo}/blobs/${blob.digest}`, 'GET of the deleted blob');
-      await expect404(ctx, 'HEAD', `/v2/${ctx.repo}/blobs/${blob.digest}`, 'HEAD of the deleted blob');
+      await expectGone(ctx, `/v2/${ctx.repo}/blobs/${blob.digest}`, 'the deleted blob');
     },
   },
-  {
+  deleteNothingCase({
     id: 'management.delete.blob-unknown',
     title: 'DELETE of a blob the repository does not have answers 404.',
     requirements: [DELETE_BLOB],
-    async run(ctx) {
-      const res = await send(ctx, 'DELETE', `/v2/${ctx.repo}/blobs/${unknownDigest()}`);
-      if ((res.status === 400 || res.status === 405) && ctx.state.get('delete-blob') !== 'enabled') {
-        ctx.observe('blob-delete', `disabled (${res.status})`);
-        ctx.skip('unsupported', `blob deletion is disabled: ${res.requestLine} answered ${res.status} (legal)`);
-      }
-      expectThat(res.status === 404, 'DELETE of an unknown blob: 404', `status ${res.status}`, res);
-    },
-  },
-  {
+    kind: 'blob',
+    path: (ctx) => `/v2/${ctx.repo}/blobs/${unknownDigest()}`,
+    expected: 'DELETE of an unknown blob',
+  }),
+  deleteNothingCase({
     id: 'management.delete.manifest-unknown-repository',
     title: 'DELETE of a manifest in a repository that does not exist answers 404.',
     requirements: [{ ref: 'end-9', level: 'MUST', text: 'Deleting manifests: if the repository does not exist, the response MUST return 404 Not Found' }],
-    async run(ctx) {
-      const res = await send(ctx, 'DELETE', `/v2/${ctx.freshRepo('never-pushed')}/manifests/${unknownDigest()}`);
-      if ((res.status === 400 || res.status === 405) && ctx.state.get('delete-manifest') !== 'enabled') {
-        ctx.observe('manifest-delete', `disabled (${res.status})`);
-        ctx.skip('unsupported', `manifest deletion is disabled: ${res.requestLine} answered ${res.status} (legal)`);
-      }
-      expectThat(res.status === 404, 'DELETE in a repository that does not exist: 404', `status ${res.status}`, res);
-    },
-  },
+    kind: 'manifest',
+    path: (ctx) => `/v2/${ctx.freshRepo('never-pushed')}/manifests/${unknownDigest()}`,
+    expected: 'DELETE in a repository that does not exist',
+  }),
 ];
 
 export const managementSuite: Suite = {

@@ -2,7 +2,6 @@
 // referrers tag schema of "Backwards Compatibility"). The referrers API is a 1.1 content-discovery
 // feature: a registry answering 404 does not offer it (its cases are skipped as "not offered"), and
 // clients then maintain a `<alg>-<hex>` tag themselves, which any registry must store and serve.
-import { randomBytes } from 'node:crypto';
 import type { CaseContext, CaseDefinition, RegistryResponse, Suite } from '../src/conformance/model.js';
 import { expectHeader, expectStatus, expectThat, fail } from '../src/conformance/expect.js';
 import { blobOf, makeArtifact, makeImage, makeIndex, manifestDescriptor, manifestOf, uniqueBytes, type Descriptor, type Manifest } from '../src/conformance/fixtures.js';
@@ -10,6 +9,7 @@ import { MediaType } from '../src/oci/media-types.js';
 import { pushBlobs, pushImage, sendManifest, trackManifest, unknownDigest } from './common/content.js';
 import { duplicates, show, walkLinks } from './common/pages.js';
 import { cites } from './common/spec-section.js';
+import { nonce } from './common/unique-content.js';
 
 const SBOM = 'application/vnd.regprobe.sbom.v1';
 const SIGNATURE = 'application/vnd.regprobe.signature.v1';
@@ -164,10 +164,6 @@ function expectExactly(l: Listing, want: readonly string[], what: string): void 
     l.first,
     l.firstText,
   );
-}
-
-function nonce(): Record<string, string> {
-  return { 'org.regprobe.nonce': randomBytes(8).toString('hex') };
 }
 
 /** The referrers tag of a digest (spec "Referrers Tag Schema"): `<alg>-<encoded>`, truncated. */

@@ -1,15 +1,15 @@
 // Tag listing (spec "Listing Tags", end-8a/end-8b): the full list, its order, `n`, `last`, paging by
 // Link, `n=0`, the `name` field, and a deleted tag leaving the list.
 // Setup pushes one small image under TAGS; read-only runs list the repository named by --tag/--digest.
-import { randomBytes } from 'node:crypto';
 import type { CaseContext, CaseDefinition, Suite } from '../src/conformance/model.js';
 import type { Query } from '../src/client/registry-client.js';
 import { expectThat, fail } from '../src/conformance/expect.js';
-import { makeArtifact, makeImage } from '../src/conformance/fixtures.js';
+import { makeImage } from '../src/conformance/fixtures.js';
 import { fetchPage, duplicates, ordersOf, show, sortBy, walkLinks, type Order, type Page } from './common/pages.js';
 import { pushImage, tagImage } from './common/content.js';
 import { ACCEPT_MANIFESTS } from '../src/client/operations.js';
 import { cites } from './common/spec-section.js';
+import { uniqueArtifact } from './common/unique-content.js';
 
 /**
  * Tags chosen so that ASCII order and case-insensitive order differ (upper case, `_`, digits, dots):
@@ -299,7 +299,7 @@ const cases: CaseDefinition[] = [
     ],
     async run(ctx) {
       // Its own manifest, so deleting the manifest (the fallback) touches no other tag.
-      const m = makeArtifact({ artifactType: 'application/vnd.regprobe.test.v1', annotations: { 'org.regprobe.nonce': randomBytes(8).toString('hex') } });
+      const m = uniqueArtifact();
       await pushImage(ctx, ctx.repo, m, DELETE_TAG);
       const before = await fullList(ctx, ctx.repo);
       expectThat(before.tags.includes(DELETE_TAG), `the new tag ${DELETE_TAG} listed`, show(before.tags));

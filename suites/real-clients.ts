@@ -62,6 +62,21 @@ function need(ctx: CaseContext, name: RealClientName): { e: Env; bin: string } {
   return { e, bin: a.path };
 }
 
+/** One step of a client, given the run's environment and the client's binary. */
+type Step = (ctx: CaseContext, e: Env, bin: string) => Promise<void>;
+
+/** A client's steps as case runs: each finds the client's binary first, or skips saying why it cannot run. */
+function steps<K extends string>(name: RealClientName, all: Record<K, Step>): Record<K, (ctx: CaseContext) => Promise<void>> {
+  const runs = {} as Record<K, (ctx: CaseContext) => Promise<void>>;
+  for (const k of Object.keys(all) as K[]) {
+    runs[k] = async (ctx) => {
+      const { e, bin } = need(ctx, name);
+      await all[k](ctx, e, bin);
+    };
+  }
+  return runs;
+}
+
 /** Fails the case with the command and the tail of its output unless it exited 0. */
 function expectOk(r: ExecResult, what: string): ExecResult {
   if (r.code !== 0) fail(`${what}: exit 0`, `${r.timedOut ? 'killed after its time limit' : `exit ${r.code}`}: ${outputTail(r)}`, undefined, `$ ${r.command}`);
@@ -78,6 +93,16 @@ async function registryDigest(ctx: CaseContext, repo: string, reference: string)
 
 function sameDigest(reported: string | undefined, served: string, what: string): void {
   expectThat(reported === served, `${what}: the digest the client reported (${reported ?? 'none'}) is the one the registry serves`, `registry serves ${served}`);
+}
+
+/**
+ * What a client pushed to REPO:v1: deleted at cleanup, and the digest the client reported must be the
+ * one the registry serves; remembered under `stateKey` for the cases that pull it back.
+ */
+async function expectPushed(ctx: CaseContext, repo: string, reported: string | undefined, what: string, stateKey?: string): Promise<void> {
+  if (reported) ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${reported}`)));
+  sameDigest(reported, await registryDigest(ctx, repo, 'v1'), what);
+  if (stateKey) ctx.state.set(stateKey, reported);
 }
 
 const digestIn = (text: string): string | undefined => /sha256:[0-9a-f]{64}/.exec(text)?.[0];
@@ -107,6 +132,10 @@ function cosignTls(e: Env): string[] {
   if (e.tls === 'insecure') return ['--allow-insecure-registry'];
   return [];
 }
+/** podman and buildah, run on the sandbox's storage and configuration. */
+function containersExec(e: Env, bin: string): (args: string[]) => Promise<ExecResult> {
+  return (args) => e.sandbox.exec(bin, [...e.sandbox.containersFlags, ...args]);
+}
 /** buildah keeps no login of its own here: the credentials go with each command. */
 function buildahCreds(e: Env): string[] {
   return e.creds ? ['--creds', `${e.creds.username}:${e.creds.password}`] : [];
@@ -132,369 +161,260 @@ async function logout(ctx: CaseContext, name: RealClientName, bin: string, e: En
   expectOk(await e.sandbox.exec(bin, [...pre, 'logout', e.host]), `${name} logout`);
 }
 
-function loginCases(name: 'skopeo' | 'podman' | 'docker' | 'oras', pushId: string): CaseDefinition[] {
+/** The clients whose login stores credentials in a file (the others take them with each command). */
+const LOGS_IN: ReadonlySet<RealClientName> = new Set(['skopeo', 'podman', 'docker', 'oras']);
+
+/**
+ * A client's cases, one row per step in the order its user takes them: every step after the first
+ * (the push, or what the client starts from) depends on it unless the row names another; a client
+ * that logs in gets a login before its steps and a logout after them.
+ */
+function clientCases(name: RealClientName, rows: CaseDefinition[]): CaseDefinition[] {
+  const [first, ...rest] = rows;
+  const cases = [first!, ...rest.map((c) => ({ ...c, dependsOn: c.dependsOn ?? [first!.id] }))];
+  if (!LOGS_IN.has(name)) return cases;
+  const s = steps(name, {
+    login: (ctx, e, bin) => login(ctx, name, bin, e),
+    logout: (ctx, e, bin) => logout(ctx, name, bin, e),
+  });
   return [
-    {
-      id: `real-clients.${name}.login`,
-      title: `${name} login with the run's credentials succeeds (password on stdin, throw-away auth file).`,
-      requirements: [REQ(name, 'login stores working credentials')],
-      async run(ctx) {
-        const { e, bin } = need(ctx, name);
-        await login(ctx, name, bin, e);
-      },
-    },
-    {
-      id: `real-clients.${name}.logout`,
-      title: `${name} logout removes the credentials again.`,
-      requirements: [REQ(name, 'logout')],
-      dependsOn: [pushId],
-      async run(ctx) {
-        const { e, bin } = need(ctx, name);
-        await logout(ctx, name, bin, e);
-      },
-    },
+    { id: `real-clients.${name}.login`, title: `${name} login with the run's credentials succeeds (password on stdin, throw-away auth file).`, requirements: [REQ(name, 'login stores working credentials')], run: s.login },
+    ...cases,
+    { id: `real-clients.${name}.logout`, title: `${name} logout removes the credentials again.`, requirements: [REQ(name, 'logout')], dependsOn: [first!.id], run: s.logout },
   ];
 }
 
 // -----------------------------------------------------------------------------------------------
 
-const skopeoCases: CaseDefinition[] = [
-  ...loginCases('skopeo', 'real-clients.skopeo.push').slice(0, 1),
-  {
-    id: 'real-clients.skopeo.push',
-    title: 'skopeo copy from an OCI layout to the registry succeeds, and the registry serves the manifest skopeo wrote.',
-    requirements: [REQ('skopeo', 'skopeo copy oci:DIR docker://REGISTRY/REPO:TAG')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const repo = `${ctx.repo}/skopeo`;
-      expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'dest'), `oci:${e.image.dir}:${e.image.tag}`, `docker://${e.host}/${repo}:v1`]), 'skopeo copy (push)');
-      ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${e.image.manifestDigest}`)));
-      sameDigest(e.image.manifestDigest, await registryDigest(ctx, repo, 'v1'), 'skopeo keeps the OCI manifest');
-    },
+const skopeoSteps = steps('skopeo', {
+  async push(ctx, e, bin) {
+    const repo = `${ctx.repo}/skopeo`;
+    expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'dest'), `oci:${e.image.dir}:${e.image.tag}`, `docker://${e.host}/${repo}:v1`]), 'skopeo copy (push)');
+    await expectPushed(ctx, repo, e.image.manifestDigest, 'skopeo keeps the OCI manifest');
   },
-  {
-    id: 'real-clients.skopeo.inspect',
-    title: 'skopeo inspect reports the digest the registry serves.',
-    requirements: [REQ('skopeo', 'skopeo inspect docker://...')],
-    dependsOn: ['real-clients.skopeo.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const r = expectOk(await e.sandbox.exec(bin, ['inspect', ...skopeoTls(e, ''), '--format', '{{.Digest}}', `docker://${e.host}/${ctx.repo}/skopeo:v1`]), 'skopeo inspect');
-      sameDigest(digestIn(r.stdout), e.image.manifestDigest, 'skopeo inspect');
-    },
+  async inspect(ctx, e, bin) {
+    const r = expectOk(await e.sandbox.exec(bin, ['inspect', ...skopeoTls(e, ''), '--format', '{{.Digest}}', `docker://${e.host}/${ctx.repo}/skopeo:v1`]), 'skopeo inspect');
+    sameDigest(digestIn(r.stdout), e.image.manifestDigest, 'skopeo inspect');
   },
-  {
-    id: 'real-clients.skopeo.list-tags',
-    title: 'skopeo list-tags lists the pushed tag.',
-    requirements: [REQ('skopeo', 'skopeo list-tags docker://...')],
-    dependsOn: ['real-clients.skopeo.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const r = expectOk(await e.sandbox.exec(bin, ['list-tags', ...skopeoTls(e, ''), `docker://${e.host}/${ctx.repo}/skopeo`]), 'skopeo list-tags');
-      let tags: unknown;
-      try {
-        tags = (JSON.parse(r.stdout) as { Tags?: unknown }).Tags;
-      } catch {
-        tags = undefined;
-      }
-      expectThat(Array.isArray(tags) && tags.includes('v1'), 'skopeo list-tags output with "v1" among Tags', outputTail(r));
-    },
+  async listTags(ctx, e, bin) {
+    const r = expectOk(await e.sandbox.exec(bin, ['list-tags', ...skopeoTls(e, ''), `docker://${e.host}/${ctx.repo}/skopeo`]), 'skopeo list-tags');
+    let tags: unknown;
+    try {
+      tags = (JSON.parse(r.stdout) as { Tags?: unknown }).Tags;
+    } catch {
+      tags = undefined;
+    }
+    expectThat(Array.isArray(tags) && tags.includes('v1'), 'skopeo list-tags output with "v1" among Tags', outputTail(r));
   },
-  {
-    id: 'real-clients.skopeo.pull',
-    title: 'skopeo copy from the registry to an OCI layout gets the same manifest and layer back.',
-    requirements: [REQ('skopeo', 'skopeo copy docker://... oci:DIR')],
-    dependsOn: ['real-clients.skopeo.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const out = join(e.sandbox.dir, 'work', 'skopeo-pulled');
-      expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'src'), `docker://${e.host}/${ctx.repo}/skopeo:v1`, `oci:${out}:v1`]), 'skopeo copy (pull)');
-      const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-      sameDigest(index.manifests[0]?.digest, e.image.manifestDigest, 'skopeo pull');
-      const layer = await readFile(join(out, 'blobs', 'sha256', e.image.layerDigest.slice(7))).catch(() => undefined);
-      expectThat(layer !== undefined, `the layer ${e.image.layerDigest} in the pulled layout`, 'missing');
-    },
+  async pull(ctx, e, bin) {
+    const out = join(e.sandbox.dir, 'work', 'skopeo-pulled');
+    expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'src'), `docker://${e.host}/${ctx.repo}/skopeo:v1`, `oci:${out}:v1`]), 'skopeo copy (pull)');
+    const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+    sameDigest(index.manifests[0]?.digest, e.image.manifestDigest, 'skopeo pull');
+    const layer = await readFile(join(out, 'blobs', 'sha256', e.image.layerDigest.slice(7))).catch(() => undefined);
+    expectThat(layer !== undefined, `the layer ${e.image.layerDigest} in the pulled layout`, 'missing');
   },
-  {
-    id: 'real-clients.skopeo.copy',
-    title: 'skopeo copy between two repositories of the registry keeps the digest.',
-    requirements: [REQ('skopeo', 'skopeo copy docker://A docker://B')],
-    dependsOn: ['real-clients.skopeo.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const to = `${ctx.repo}/skopeo-copy`;
-      expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'src'), ...skopeoTls(e, 'dest'), `docker://${e.host}/${ctx.repo}/skopeo:v1`, `docker://${e.host}/${to}:v1`]), 'skopeo copy (registry to registry)');
-      ctx.state.set('skopeo-copy', to);
-      sameDigest(e.image.manifestDigest, await registryDigest(ctx, to, 'v1'), 'skopeo copy');
-    },
+  async copy(ctx, e, bin) {
+    const to = `${ctx.repo}/skopeo-copy`;
+    expectOk(await e.sandbox.exec(bin, ['copy', '--quiet', ...skopeoTls(e, 'src'), ...skopeoTls(e, 'dest'), `docker://${e.host}/${ctx.repo}/skopeo:v1`, `docker://${e.host}/${to}:v1`]), 'skopeo copy (registry to registry)');
+    ctx.state.set('skopeo-copy', to);
+    sameDigest(e.image.manifestDigest, await registryDigest(ctx, to, 'v1'), 'skopeo copy');
   },
-  {
-    id: 'real-clients.skopeo.delete',
-    title: 'skopeo delete removes the copied image (or the registry refuses deletes, which is allowed).',
-    requirements: [{ ...REQ('skopeo', 'skopeo delete docker://REPO@DIGEST'), level: 'SHOULD' }],
-    dependsOn: ['real-clients.skopeo.copy'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'skopeo');
-      const to = ctx.state.get('skopeo-copy') as string;
-      const r = await e.sandbox.exec(bin, ['delete', ...skopeoTls(e, ''), `docker://${e.host}/${to}@${e.image.manifestDigest}`]);
-      if (r.code !== 0 && /unsupported|not supported|405|UNSUPPORTED/i.test(r.stderr)) {
-        ctx.observe('delete', 'refused by the registry');
-        ctx.skip('unsupported', `the registry refuses manifest deletes: ${outputTail(r, 200)}`);
-      }
-      expectOk(r, 'skopeo delete');
-      const res = await ctx.client.request({ method: 'GET', path: `/v2/${to}/manifests/${e.image.manifestDigest}` });
-      await res.dump();
-      expectThat(res.status === 404, 'GET of the deleted manifest: 404', `status ${res.status}`);
-    },
+  async delete(ctx, e, bin) {
+    const to = ctx.state.get('skopeo-copy') as string;
+    const r = await e.sandbox.exec(bin, ['delete', ...skopeoTls(e, ''), `docker://${e.host}/${to}@${e.image.manifestDigest}`]);
+    if (r.code !== 0 && /unsupported|not supported|405|UNSUPPORTED/i.test(r.stderr)) {
+      ctx.observe('delete', 'refused by the registry');
+      ctx.skip('unsupported', `the registry refuses manifest deletes: ${outputTail(r, 200)}`);
+    }
+    expectOk(r, 'skopeo delete');
+    const res = await ctx.client.request({ method: 'GET', path: `/v2/${to}/manifests/${e.image.manifestDigest}` });
+    await res.dump();
+    expectThat(res.status === 404, 'GET of the deleted manifest: 404', `status ${res.status}`);
   },
-  ...loginCases('skopeo', 'real-clients.skopeo.push').slice(1),
-];
+});
 
-const podmanCases: CaseDefinition[] = [
-  ...loginCases('podman', 'real-clients.podman.push').slice(0, 1),
-  {
-    id: 'real-clients.podman.push',
-    title: 'podman push of a local image succeeds and the registry serves the digest podman wrote.',
-    requirements: [REQ('podman', 'podman push REGISTRY/REPO:TAG')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'podman');
-      const p = (args: string[]) => e.sandbox.exec(bin, [...e.sandbox.containersFlags, ...args]);
-      const ref = `${e.host}/${ctx.repo}/podman:v1`;
-      expectOk(await p(['pull', '-q', `oci:${e.image.dir}:${e.image.tag}`]), 'podman pull oci:DIR (the local image)');
-      expectOk(await p(['tag', e.image.configDigest.slice(7), ref]), 'podman tag');
-      const digestFile = join(e.sandbox.dir, 'work', 'podman.digest');
-      expectOk(await p(['push', '-q', ...containersTls(e), '--digestfile', digestFile, ref]), 'podman push');
-      const reported = (await readFile(digestFile, 'utf8')).trim();
-      ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${ctx.repo}/podman/manifests/${reported}`)));
-      sameDigest(reported, await registryDigest(ctx, `${ctx.repo}/podman`, 'v1'), 'podman push');
-      ctx.state.set('podman-digest', reported);
-    },
-  },
-  {
-    id: 'real-clients.podman.pull',
-    title: 'podman pull of the pushed image succeeds with the digest the registry serves.',
-    requirements: [REQ('podman', 'podman pull REGISTRY/REPO:TAG')],
-    dependsOn: ['real-clients.podman.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'podman');
-      const p = (args: string[]) => e.sandbox.exec(bin, [...e.sandbox.containersFlags, ...args]);
-      const ref = `${e.host}/${ctx.repo}/podman:v1`;
-      expectOk(await p(['rmi', '-a', '-f']), 'podman rmi (start from nothing)');
-      expectOk(await p(['pull', '-q', ...containersTls(e), ref]), 'podman pull');
-      const r = expectOk(await p(['image', 'inspect', '--format', '{{.Digest}}', ref]), 'podman image inspect');
-      sameDigest(digestIn(r.stdout), ctx.state.get('podman-digest') as string, 'podman pull');
-    },
-  },
-  ...loginCases('podman', 'real-clients.podman.push').slice(1),
-];
+const skopeoCases = clientCases('skopeo', [
+  { id: 'real-clients.skopeo.push', title: 'skopeo copy from an OCI layout to the registry succeeds, and the registry serves the manifest skopeo wrote.', requirements: [REQ('skopeo', 'skopeo copy oci:DIR docker://REGISTRY/REPO:TAG')], run: skopeoSteps.push },
+  { id: 'real-clients.skopeo.inspect', title: 'skopeo inspect reports the digest the registry serves.', requirements: [REQ('skopeo', 'skopeo inspect docker://...')], run: skopeoSteps.inspect },
+  { id: 'real-clients.skopeo.list-tags', title: 'skopeo list-tags lists the pushed tag.', requirements: [REQ('skopeo', 'skopeo list-tags docker://...')], run: skopeoSteps.listTags },
+  { id: 'real-clients.skopeo.pull', title: 'skopeo copy from the registry to an OCI layout gets the same manifest and layer back.', requirements: [REQ('skopeo', 'skopeo copy docker://... oci:DIR')], run: skopeoSteps.pull },
+  { id: 'real-clients.skopeo.copy', title: 'skopeo copy between two repositories of the registry keeps the digest.', requirements: [REQ('skopeo', 'skopeo copy docker://A docker://B')], run: skopeoSteps.copy },
+  { id: 'real-clients.skopeo.delete', title: 'skopeo delete removes the copied image (or the registry refuses deletes, which is allowed).', requirements: [{ ...REQ('skopeo', 'skopeo delete docker://REPO@DIGEST'), level: 'SHOULD' }], dependsOn: ['real-clients.skopeo.copy'], run: skopeoSteps.delete },
+]);
 
-const buildahCases: CaseDefinition[] = [
-  {
-    id: 'real-clients.buildah.push',
-    title: 'buildah builds an image from scratch and pushes it; the registry serves the digest buildah wrote.',
-    requirements: [REQ('buildah', 'buildah from scratch, copy, commit, push')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'buildah');
-      const b = (args: string[]) => e.sandbox.exec(bin, [...e.sandbox.containersFlags, ...args]);
-      const from = expectOk(await b(['from', 'scratch']), 'buildah from scratch');
-      const container = from.stdout.trim().split('\n').pop()!.trim();
-      const file = join(e.image.dir, 'index.json');
-      expectOk(await b(['copy', container, file, '/index.json']), 'buildah copy');
-      expectOk(await b(['commit', '-q', container, 'regprobe-buildah:v1']), 'buildah commit');
-      await b(['rm', container]);
-      const digestFile = join(e.sandbox.dir, 'work', 'buildah.digest');
-      const repo = `${ctx.repo}/buildah`;
-      expectOk(await b(['push', '-q', ...containersTls(e), ...buildahCreds(e), '--digestfile', digestFile, 'regprobe-buildah:v1', `docker://${e.host}/${repo}:v1`]), 'buildah push');
-      const reported = (await readFile(digestFile, 'utf8')).trim();
-      ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${reported}`)));
-      sameDigest(reported, await registryDigest(ctx, repo, 'v1'), 'buildah push');
-      ctx.state.set('buildah-digest', reported);
-    },
-  },
-  {
-    id: 'real-clients.buildah.pull',
-    title: 'buildah pull of the pushed image succeeds with the digest the registry serves.',
-    requirements: [REQ('buildah', 'buildah pull')],
-    dependsOn: ['real-clients.buildah.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'buildah');
-      const b = (args: string[]) => e.sandbox.exec(bin, [...e.sandbox.containersFlags, ...args]);
-      const ref = `${e.host}/${ctx.repo}/buildah:v1`;
-      await b(['rmi', '-a', '-f']);
-      expectOk(await b(['pull', '-q', ...containersTls(e), ...buildahCreds(e), ref]), 'buildah pull');
-      const r = expectOk(await b(['images', '--digests', '--format', '{{.Digest}}', ref]), 'buildah images');
-      sameDigest(digestIn(r.stdout), ctx.state.get('buildah-digest') as string, 'buildah pull');
-    },
-  },
-];
+/**
+ * podman and buildah (containers/image underneath both) as rows: the words that differ when they push
+ * with --digestfile and pull the image back.
+ */
+const ENGINES = {
+  podman: { flags: (e: Env) => containersTls(e), rmi: 'podman rmi (start from nothing)', digest: { args: ['image', 'inspect', '--format', '{{.Digest}}'], what: 'podman image inspect' } },
+  // buildah's rmi is not checked.
+  buildah: { flags: (e: Env) => [...containersTls(e), ...buildahCreds(e)], rmi: undefined, digest: { args: ['images', '--digests', '--format', '{{.Digest}}'], what: 'buildah images' } },
+};
 
-const dockerCases: CaseDefinition[] = [
-  ...loginCases('docker', 'real-clients.docker.push').slice(0, 1),
-  {
-    id: 'real-clients.docker.push',
-    title: 'docker push of an imported image succeeds and the registry serves the digest docker printed.',
-    requirements: [REQ('docker', 'docker push REGISTRY/REPO:TAG')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'docker');
-      const ref = `${e.host}/${ctx.repo}/docker:v1`;
-      expectOk(await e.sandbox.exec(bin, ['import', e.image.layerTar, ref]), 'docker import');
-      ctx.onCleanup(async () => void (await e.sandbox.exec(bin, ['rmi', '-f', ref])));
-      const r = expectOk(await e.sandbox.exec(bin, ['push', ref]), 'docker push');
-      const reported = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
-      if (reported) ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${ctx.repo}/docker/manifests/${reported}`)));
-      sameDigest(reported, await registryDigest(ctx, `${ctx.repo}/docker`, 'v1'), 'docker push');
-      ctx.state.set('docker-digest', reported);
-    },
-  },
-  {
-    id: 'real-clients.docker.pull',
-    title: 'docker pull of the pushed image succeeds with the digest the registry serves.',
-    requirements: [REQ('docker', 'docker pull REGISTRY/REPO:TAG')],
-    dependsOn: ['real-clients.docker.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'docker');
-      const ref = `${e.host}/${ctx.repo}/docker:v1`;
-      expectOk(await e.sandbox.exec(bin, ['rmi', '-f', ref]), 'docker rmi (start from nothing)');
-      const r = expectOk(await e.sandbox.exec(bin, ['pull', ref]), 'docker pull');
-      sameDigest(/Digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1], ctx.state.get('docker-digest') as string, 'docker pull');
-    },
-  },
-  ...loginCases('docker', 'real-clients.docker.push').slice(1),
-];
+/** push --digestfile to <repo>/<engine>:v1 (`refs`: what to push, and where): the digest written is the one the registry serves. */
+async function pushWithDigestFile(ctx: CaseContext, e: Env, bin: string, name: keyof typeof ENGINES, refs: string[]): Promise<void> {
+  const digestFile = join(e.sandbox.dir, 'work', `${name}.digest`);
+  expectOk(await containersExec(e, bin)(['push', '-q', ...ENGINES[name].flags(e), '--digestfile', digestFile, ...refs]), `${name} push`);
+  const reported = (await readFile(digestFile, 'utf8')).trim();
+  await expectPushed(ctx, `${ctx.repo}/${name}`, reported, `${name} push`, `${name}-digest`);
+}
 
-const ctrCases: CaseDefinition[] = [
-  {
-    id: 'real-clients.ctr.pull',
-    title: 'ctr (containerd, what Kubernetes nodes pull with) pulls an image from the registry.',
-    requirements: [REQ('containerd', 'ctr images pull')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'ctr');
-      const base = needBase(ctx, e);
-      const ref = `${e.host}/${base.repo}:${base.tag}`;
-      const r = expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'pull', ...ctrFlags(e), ref]), 'ctr images pull');
-      const list = expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'ls']), 'ctr images ls');
-      expectThat(list.stdout.includes(base.digest), `ctr images ls shows ${ref} at ${base.digest}`, outputTail(list) || outputTail(r));
-    },
-  },
-  {
-    id: 'real-clients.ctr.push',
-    title: 'ctr pushes the pulled image to another repository; the registry serves the same digest.',
-    requirements: [REQ('containerd', 'ctr images push')],
-    dependsOn: ['real-clients.ctr.pull'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'ctr');
-      const base = needBase(ctx, e);
-      const to = `${ctx.repo}/ctr`;
-      const target = `${e.host}/${to}:v1`;
-      expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'tag', `${e.host}/${base.repo}:${base.tag}`, target]), 'ctr images tag');
-      expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'push', ...ctrFlags(e), target]), 'ctr images push');
-      ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${to}/manifests/${base.digest}`)));
-      sameDigest(base.digest, await registryDigest(ctx, to, 'v1'), 'ctr push');
-    },
-  },
-];
+/** The image pulled back from nothing: the digest the engine shows is the one its push reported. */
+async function pullBack(ctx: CaseContext, e: Env, bin: string, name: keyof typeof ENGINES): Promise<void> {
+  const run = containersExec(e, bin);
+  const { rmi, digest } = ENGINES[name];
+  const ref = `${e.host}/${ctx.repo}/${name}:v1`;
+  const cleared = await run(['rmi', '-a', '-f']);
+  if (rmi) expectOk(cleared, rmi);
+  expectOk(await run(['pull', '-q', ...ENGINES[name].flags(e), ref]), `${name} pull`);
+  const r = expectOk(await run([...digest.args, ref]), digest.what);
+  sameDigest(digestIn(r.stdout), ctx.state.get(`${name}-digest`) as string, `${name} pull`);
+}
 
-const orasCases: CaseDefinition[] = [
-  ...loginCases('oras', 'real-clients.oras.push').slice(0, 1),
-  {
-    id: 'real-clients.oras.push',
-    title: 'oras push of a file with an artifactType succeeds and the registry serves the digest oras reported.',
-    requirements: [REQ('oras', 'oras push --artifact-type')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const repo = `${ctx.repo}/oras`;
-      const r = expectOk(
-        // oras refuses absolute file paths: the files are named relative to the sandbox's work directory.
-        await e.sandbox.exec(bin, ['push', ...orasTls(e), '--artifact-type', 'application/vnd.regprobe.test', '--format', 'json', `${e.host}/${repo}:v1`, 'layout/index.json:application/json']),
-        'oras push',
-      );
-      const reported = orasJson(r).digest as string | undefined;
-      if (reported) ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${reported}`)));
-      sameDigest(reported, await registryDigest(ctx, repo, 'v1'), 'oras push');
-      ctx.state.set('oras-digest', reported);
-    },
+/** An engine's steps: its own way to make the image and push it, then the pull back they share. */
+function engineSteps(name: keyof typeof ENGINES, push: Step) {
+  return steps(name, { push, pull: (ctx, e, bin) => pullBack(ctx, e, bin, name) });
+}
+
+const podmanSteps = engineSteps('podman', async (ctx, e, bin) => {
+  const p = containersExec(e, bin);
+  const ref = `${e.host}/${ctx.repo}/podman:v1`;
+  expectOk(await p(['pull', '-q', `oci:${e.image.dir}:${e.image.tag}`]), 'podman pull oci:DIR (the local image)');
+  expectOk(await p(['tag', e.image.configDigest.slice(7), ref]), 'podman tag');
+  await pushWithDigestFile(ctx, e, bin, 'podman', [ref]);
+});
+
+const podmanCases = clientCases('podman', [
+  { id: 'real-clients.podman.push', title: 'podman push of a local image succeeds and the registry serves the digest podman wrote.', requirements: [REQ('podman', 'podman push REGISTRY/REPO:TAG')], run: podmanSteps.push },
+  { id: 'real-clients.podman.pull', title: 'podman pull of the pushed image succeeds with the digest the registry serves.', requirements: [REQ('podman', 'podman pull REGISTRY/REPO:TAG')], run: podmanSteps.pull },
+]);
+
+const buildahSteps = engineSteps('buildah', async (ctx, e, bin) => {
+  const b = containersExec(e, bin);
+  const from = expectOk(await b(['from', 'scratch']), 'buildah from scratch');
+  const container = from.stdout.trim().split('\n').pop()!.trim();
+  const file = join(e.image.dir, 'index.json');
+  expectOk(await b(['copy', container, file, '/index.json']), 'buildah copy');
+  expectOk(await b(['commit', '-q', container, 'regprobe-buildah:v1']), 'buildah commit');
+  await b(['rm', container]);
+  await pushWithDigestFile(ctx, e, bin, 'buildah', ['regprobe-buildah:v1', `docker://${e.host}/${ctx.repo}/buildah:v1`]);
+});
+
+const buildahCases = clientCases('buildah', [
+  { id: 'real-clients.buildah.push', title: 'buildah builds an image from scratch and pushes it; the registry serves the digest buildah wrote.', requirements: [REQ('buildah', 'buildah from scratch, copy, commit, push')], run: buildahSteps.push },
+  { id: 'real-clients.buildah.pull', title: 'buildah pull of the pushed image succeeds with the digest the registry serves.', requirements: [REQ('buildah', 'buildah pull')], run: buildahSteps.pull },
+]);
+
+const dockerSteps = steps('docker', {
+  async push(ctx, e, bin) {
+    const ref = `${e.host}/${ctx.repo}/docker:v1`;
+    expectOk(await e.sandbox.exec(bin, ['import', e.image.layerTar, ref]), 'docker import');
+    ctx.onCleanup(async () => void (await e.sandbox.exec(bin, ['rmi', '-f', ref])));
+    const r = expectOk(await e.sandbox.exec(bin, ['push', ref]), 'docker push');
+    const reported = /digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1];
+    await expectPushed(ctx, `${ctx.repo}/docker`, reported, 'docker push', 'docker-digest');
   },
-  {
-    id: 'real-clients.oras.pull',
-    title: 'oras pull gets the pushed file back byte for byte.',
-    requirements: [REQ('oras', 'oras pull')],
-    dependsOn: ['real-clients.oras.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const out = join(e.sandbox.dir, 'work', 'oras-pulled');
-      expectOk(await e.sandbox.exec(bin, ['pull', ...orasTls(e), '-o', out, `${e.host}/${ctx.repo}/oras:v1`]), 'oras pull');
-      const [got, sent] = await Promise.all([readFile(join(out, 'layout', 'index.json')).catch(() => undefined), readFile(join(e.image.dir, 'index.json'))]);
-      expectThat(got !== undefined && got.equals(sent), 'the pulled file identical to the pushed one', got ? 'different bytes' : 'no file');
-    },
+  async pull(ctx, e, bin) {
+    const ref = `${e.host}/${ctx.repo}/docker:v1`;
+    expectOk(await e.sandbox.exec(bin, ['rmi', '-f', ref]), 'docker rmi (start from nothing)');
+    const r = expectOk(await e.sandbox.exec(bin, ['pull', ref]), 'docker pull');
+    sameDigest(/Digest: (sha256:[0-9a-f]{64})/.exec(r.stdout)?.[1], ctx.state.get('docker-digest') as string, 'docker pull');
   },
-  {
-    id: 'real-clients.oras.attach',
-    title: 'oras attach stores an artifact whose subject is the pushed one.',
-    requirements: [REQ('oras', 'oras attach --artifact-type')],
-    dependsOn: ['real-clients.oras.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const repo = `${ctx.repo}/oras`;
-      const r = expectOk(
-        await e.sandbox.exec(bin, ['attach', ...orasTls(e), '--artifact-type', 'application/vnd.regprobe.signature', '--format', 'json', `${e.host}/${repo}:v1`, 'layout/oci-layout:application/json']),
-        'oras attach',
-      );
-      const digest = orasJson(r).digest as string | undefined;
-      expectThat(digest !== undefined, 'oras attach reports the referrer\'s digest', outputTail(r));
-      ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${digest}`)));
-      ctx.state.set('oras-referrer', digest);
-      // Where oras put it: the referrers API, or the tag-schema fallback (sha256-<hex> tag).
-      const res = await ctx.client.request({ method: 'GET', path: `/v2/${repo}/referrers/${ctx.state.get('oras-digest') as string}` });
-      await res.dump();
-      ctx.observe('referrers', res.status === 200 ? 'referrers API' : `tag-schema fallback (referrers API answered ${res.status})`);
-    },
+});
+
+const dockerCases = clientCases('docker', [
+  { id: 'real-clients.docker.push', title: 'docker push of an imported image succeeds and the registry serves the digest docker printed.', requirements: [REQ('docker', 'docker push REGISTRY/REPO:TAG')], run: dockerSteps.push },
+  { id: 'real-clients.docker.pull', title: 'docker pull of the pushed image succeeds with the digest the registry serves.', requirements: [REQ('docker', 'docker pull REGISTRY/REPO:TAG')], run: dockerSteps.pull },
+]);
+
+const ctrSteps = steps('ctr', {
+  async pull(ctx, e, bin) {
+    const base = needBase(ctx, e);
+    const ref = `${e.host}/${base.repo}:${base.tag}`;
+    const r = expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'pull', ...ctrFlags(e), ref]), 'ctr images pull');
+    const list = expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'ls']), 'ctr images ls');
+    expectThat(list.stdout.includes(base.digest), `ctr images ls shows ${ref} at ${base.digest}`, outputTail(list) || outputTail(r));
   },
-  {
-    id: 'real-clients.oras.discover',
-    title: 'oras discover lists the attached artifact.',
-    requirements: [REQ('oras', 'oras discover')],
-    dependsOn: ['real-clients.oras.attach'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const r = expectOk(await e.sandbox.exec(bin, ['discover', ...orasTls(e), '--format', 'json', `${e.host}/${ctx.repo}/oras:v1`]), 'oras discover');
-      const want = ctx.state.get('oras-referrer') as string;
-      expectThat(r.stdout.includes(want), `oras discover lists ${want}`, outputTail(r));
-    },
+  async push(ctx, e, bin) {
+    const base = needBase(ctx, e);
+    const to = `${ctx.repo}/ctr`;
+    const target = `${e.host}/${to}:v1`;
+    expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'tag', `${e.host}/${base.repo}:${base.tag}`, target]), 'ctr images tag');
+    expectOk(await e.sandbox.exec(bin, ['-n', e.ctrNamespace, 'images', 'push', ...ctrFlags(e), target]), 'ctr images push');
+    await expectPushed(ctx, to, base.digest, 'ctr push');
   },
-  {
-    id: 'real-clients.oras.tags',
-    title: 'oras repo tags lists the pushed tag.',
-    requirements: [REQ('oras', 'oras repo tags')],
-    dependsOn: ['real-clients.oras.push'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const r = expectOk(await e.sandbox.exec(bin, ['repo', 'tags', ...orasTls(e), `${e.host}/${ctx.repo}/oras`]), 'oras repo tags');
-      expectThat(r.stdout.split('\n').map((s) => s.trim()).includes('v1'), 'oras repo tags lists v1', outputTail(r));
-    },
+});
+
+const ctrCases = clientCases('ctr', [
+  { id: 'real-clients.ctr.pull', title: 'ctr (containerd, what Kubernetes nodes pull with) pulls an image from the registry.', requirements: [REQ('containerd', 'ctr images pull')], run: ctrSteps.pull },
+  { id: 'real-clients.ctr.push', title: 'ctr pushes the pulled image to another repository; the registry serves the same digest.', requirements: [REQ('containerd', 'ctr images push')], run: ctrSteps.push },
+]);
+
+const orasSteps = steps('oras', {
+  async push(ctx, e, bin) {
+    const repo = `${ctx.repo}/oras`;
+    const { digest: reported } = await orasPut(e, bin, 'push', repo, 'application/vnd.regprobe.test', 'layout/index.json');
+    await expectPushed(ctx, repo, reported, 'oras push', 'oras-digest');
   },
-  {
-    id: 'real-clients.oras.copy',
-    title: 'oras cp -r copies the artifact with its referrers to another repository.',
-    requirements: [REQ('oras', 'oras cp -r')],
-    dependsOn: ['real-clients.oras.attach'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'oras');
-      const to = `${ctx.repo}/oras-copy`;
-      const tls = orasTls(e).flatMap((f) => (f.startsWith('--') && f !== '--ca-file' ? [f.replace('--', '--from-'), f.replace('--', '--to-')] : [f]));
-      const ca = e.tls === 'ca' ? ['--from-ca-file', e.caFile!, '--to-ca-file', e.caFile!] : tls;
-      expectOk(await e.sandbox.exec(bin, ['cp', '-r', ...ca, `${e.host}/${ctx.repo}/oras:v1`, `${e.host}/${to}:v1`]), 'oras cp -r');
-      const digest = ctx.state.get('oras-digest') as string;
-      ctx.onCleanup(async () => {
-        await tryDelete(ctx.client, `/v2/${to}/manifests/${ctx.state.get('oras-referrer') as string}`);
-        await tryDelete(ctx.client, `/v2/${to}/manifests/${digest}`);
-      });
-      sameDigest(digest, await registryDigest(ctx, to, 'v1'), 'oras cp');
-      const d = expectOk(await e.sandbox.exec(bin, ['discover', ...orasTls(e), '--format', 'json', `${e.host}/${to}:v1`]), 'oras discover (copy)');
-      expectThat(d.stdout.includes(ctx.state.get('oras-referrer') as string), 'the copy has the referrer too', outputTail(d));
-    },
+  async pull(ctx, e, bin) {
+    const out = join(e.sandbox.dir, 'work', 'oras-pulled');
+    expectOk(await e.sandbox.exec(bin, ['pull', ...orasTls(e), '-o', out, `${e.host}/${ctx.repo}/oras:v1`]), 'oras pull');
+    const [got, sent] = await Promise.all([readFile(join(out, 'layout', 'index.json')).catch(() => undefined), readFile(join(e.image.dir, 'index.json'))]);
+    expectThat(got !== undefined && got.equals(sent), 'the pulled file identical to the pushed one', got ? 'different bytes' : 'no file');
   },
-  ...loginCases('oras', 'real-clients.oras.push').slice(1),
-];
+  async attach(ctx, e, bin) {
+    const repo = `${ctx.repo}/oras`;
+    const { r, digest } = await orasPut(e, bin, 'attach', repo, 'application/vnd.regprobe.signature', 'layout/oci-layout');
+    expectThat(digest !== undefined, 'oras attach reports the referrer\'s digest', outputTail(r));
+    ctx.onCleanup(async () => void (await tryDelete(ctx.client, `/v2/${repo}/manifests/${digest}`)));
+    ctx.state.set('oras-referrer', digest);
+    // Where oras put it: the referrers API, or the tag-schema fallback (sha256-<hex> tag).
+    const res = await ctx.client.request({ method: 'GET', path: `/v2/${repo}/referrers/${ctx.state.get('oras-digest') as string}` });
+    await res.dump();
+    ctx.observe('referrers', res.status === 200 ? 'referrers API' : `tag-schema fallback (referrers API answered ${res.status})`);
+  },
+  async discover(ctx, e, bin) {
+    const r = expectOk(await e.sandbox.exec(bin, ['discover', ...orasTls(e), '--format', 'json', `${e.host}/${ctx.repo}/oras:v1`]), 'oras discover');
+    const want = ctx.state.get('oras-referrer') as string;
+    expectThat(r.stdout.includes(want), `oras discover lists ${want}`, outputTail(r));
+  },
+  async tags(ctx, e, bin) {
+    const r = expectOk(await e.sandbox.exec(bin, ['repo', 'tags', ...orasTls(e), `${e.host}/${ctx.repo}/oras`]), 'oras repo tags');
+    expectThat(r.stdout.split('\n').map((s) => s.trim()).includes('v1'), 'oras repo tags lists v1', outputTail(r));
+  },
+  async copy(ctx, e, bin) {
+    const to = `${ctx.repo}/oras-copy`;
+    const tls = orasTls(e).flatMap((f) => (f.startsWith('--') && f !== '--ca-file' ? [f.replace('--', '--from-'), f.replace('--', '--to-')] : [f]));
+    const ca = e.tls === 'ca' ? ['--from-ca-file', e.caFile!, '--to-ca-file', e.caFile!] : tls;
+    expectOk(await e.sandbox.exec(bin, ['cp', '-r', ...ca, `${e.host}/${ctx.repo}/oras:v1`, `${e.host}/${to}:v1`]), 'oras cp -r');
+    const digest = ctx.state.get('oras-digest') as string;
+    ctx.onCleanup(async () => {
+      await tryDelete(ctx.client, `/v2/${to}/manifests/${ctx.state.get('oras-referrer') as string}`);
+      await tryDelete(ctx.client, `/v2/${to}/manifests/${digest}`);
+    });
+    sameDigest(digest, await registryDigest(ctx, to, 'v1'), 'oras cp');
+    const d = expectOk(await e.sandbox.exec(bin, ['discover', ...orasTls(e), '--format', 'json', `${e.host}/${to}:v1`]), 'oras discover (copy)');
+    expectThat(d.stdout.includes(ctx.state.get('oras-referrer') as string), 'the copy has the referrer too', outputTail(d));
+  },
+});
+
+const orasCases = clientCases('oras', [
+  { id: 'real-clients.oras.push', title: 'oras push of a file with an artifactType succeeds and the registry serves the digest oras reported.', requirements: [REQ('oras', 'oras push --artifact-type')], run: orasSteps.push },
+  { id: 'real-clients.oras.pull', title: 'oras pull gets the pushed file back byte for byte.', requirements: [REQ('oras', 'oras pull')], run: orasSteps.pull },
+  { id: 'real-clients.oras.attach', title: 'oras attach stores an artifact whose subject is the pushed one.', requirements: [REQ('oras', 'oras attach --artifact-type')], run: orasSteps.attach },
+  { id: 'real-clients.oras.discover', title: 'oras discover lists the attached artifact.', requirements: [REQ('oras', 'oras discover')], dependsOn: ['real-clients.oras.attach'], run: orasSteps.discover },
+  { id: 'real-clients.oras.tags', title: 'oras repo tags lists the pushed tag.', requirements: [REQ('oras', 'oras repo tags')], run: orasSteps.tags },
+  { id: 'real-clients.oras.copy', title: 'oras cp -r copies the artifact with its referrers to another repository.', requirements: [REQ('oras', 'oras cp -r')], dependsOn: ['real-clients.oras.attach'], run: orasSteps.copy },
+]);
+
+/** `oras push` or `oras attach` of one sandbox file (JSON) to REPO:v1 with an artifact type; the digest oras reports. */
+async function orasPut(e: Env, bin: string, verb: 'push' | 'attach', repo: string, artifactType: string, file: string): Promise<{ r: ExecResult; digest?: string }> {
+  // oras refuses absolute file paths: the files are named relative to the sandbox's work directory.
+  const r = expectOk(await e.sandbox.exec(bin, [verb, ...orasTls(e), '--artifact-type', artifactType, '--format', 'json', `${e.host}/${repo}:v1`, `${file}:application/json`]), `oras ${verb}`);
+  return { r, digest: orasJson(r).digest as string | undefined };
+}
 
 function orasJson(r: ExecResult): Record<string, unknown> {
   try {
@@ -510,59 +430,45 @@ function needBase(ctx: CaseContext, e: Env): NonNullable<Env['base']> {
   return e.base;
 }
 
-const cosignCases: CaseDefinition[] = [
-  {
-    id: 'real-clients.cosign.sign',
-    title: 'cosign signs an image with a local key (no transparency log); the signature is stored in the registry.',
-    requirements: [REQ('cosign', 'cosign sign --key')],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'cosign');
-      const base = needBase(ctx, e);
-      const keyEnv = { COSIGN_PASSWORD: 'regprobe' };
-      if (!ctx.state.has('cosign-key')) {
-        expectOk(await e.sandbox.exec(bin, ['generate-key-pair', '--output-key-prefix', 'regprobe'], { env: keyEnv }), 'cosign generate-key-pair');
-        ctx.state.set('cosign-key', join(e.sandbox.dir, 'work', 'regprobe'));
-      }
-      const key = ctx.state.get('cosign-key') as string;
-      if (e.creds) {
-        expectOk(await e.sandbox.exec(bin, ['login', '--username', e.creds.username, '--password-stdin', e.host], { input: e.creds.password }), 'cosign login');
-      }
-      expectOk(await e.sandbox.exec(bin, ['sign', '--yes', '--key', `${key}.key`, '--tlog-upload=false', ...cosignTls(e), `${e.host}/${base.repo}@${base.digest}`], { env: keyEnv }), 'cosign sign');
-      const sigTag = `${base.digest.replace(':', '-')}.sig`;
-      const res = await ctx.client.request({ method: 'HEAD', path: `/v2/${base.repo}/manifests/${sigTag}`, headers: { accept: ACCEPT_MANIFESTS } });
-      await res.dump();
-      ctx.observe('signature', res.status === 200 ? `tag ${sigTag}` : `not under the .sig tag (HEAD ${res.status})`);
-    },
+const cosignSteps = steps('cosign', {
+  async sign(ctx, e, bin) {
+    const base = needBase(ctx, e);
+    const keyEnv = { COSIGN_PASSWORD: 'regprobe' };
+    if (!ctx.state.has('cosign-key')) {
+      expectOk(await e.sandbox.exec(bin, ['generate-key-pair', '--output-key-prefix', 'regprobe'], { env: keyEnv }), 'cosign generate-key-pair');
+      ctx.state.set('cosign-key', join(e.sandbox.dir, 'work', 'regprobe'));
+    }
+    const key = ctx.state.get('cosign-key') as string;
+    if (e.creds) {
+      expectOk(await e.sandbox.exec(bin, ['login', '--username', e.creds.username, '--password-stdin', e.host], { input: e.creds.password }), 'cosign login');
+    }
+    expectOk(await e.sandbox.exec(bin, ['sign', '--yes', '--key', `${key}.key`, '--tlog-upload=false', ...cosignTls(e), `${e.host}/${base.repo}@${base.digest}`], { env: keyEnv }), 'cosign sign');
+    const sigTag = `${base.digest.replace(':', '-')}.sig`;
+    const res = await ctx.client.request({ method: 'HEAD', path: `/v2/${base.repo}/manifests/${sigTag}`, headers: { accept: ACCEPT_MANIFESTS } });
+    await res.dump();
+    ctx.observe('signature', res.status === 200 ? `tag ${sigTag}` : `not under the .sig tag (HEAD ${res.status})`);
   },
-  {
-    id: 'real-clients.cosign.verify',
-    title: 'cosign verify finds the signature and checks it against the public key.',
-    requirements: [REQ('cosign', 'cosign verify --key')],
-    dependsOn: ['real-clients.cosign.sign'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'cosign');
-      const base = needBase(ctx, e);
-      const key = ctx.state.get('cosign-key') as string;
-      const r = expectOk(await e.sandbox.exec(bin, ['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', ...cosignTls(e), `${e.host}/${base.repo}@${base.digest}`]), 'cosign verify');
-      expectThat(r.stdout.includes(base.digest), `cosign verify output names ${base.digest}`, outputTail(r));
-    },
+  async verify(ctx, e, bin) {
+    const base = needBase(ctx, e);
+    const key = ctx.state.get('cosign-key') as string;
+    const r = expectOk(await e.sandbox.exec(bin, ['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', ...cosignTls(e), `${e.host}/${base.repo}@${base.digest}`]), 'cosign verify');
+    expectThat(r.stdout.includes(base.digest), `cosign verify output names ${base.digest}`, outputTail(r));
   },
-  {
-    id: 'real-clients.cosign.attest',
-    title: 'cosign attest stores an in-toto attestation and verify-attestation checks it.',
-    requirements: [REQ('cosign', 'cosign attest / verify-attestation')],
-    dependsOn: ['real-clients.cosign.sign'],
-    async run(ctx) {
-      const { e, bin } = need(ctx, 'cosign');
-      const base = needBase(ctx, e);
-      const key = ctx.state.get('cosign-key') as string;
-      const predicate = join(e.image.dir, 'index.json');
-      const ref = `${e.host}/${base.repo}@${base.digest}`;
-      expectOk(await e.sandbox.exec(bin, ['attest', '--yes', '--key', `${key}.key`, '--tlog-upload=false', '--type', 'custom', '--predicate', predicate, ...cosignTls(e), ref], { env: { COSIGN_PASSWORD: 'regprobe' } }), 'cosign attest');
-      expectOk(await e.sandbox.exec(bin, ['verify-attestation', '--key', `${key}.pub`, '--insecure-ignore-tlog', '--type', 'custom', ...cosignTls(e), ref]), 'cosign verify-attestation');
-    },
+  async attest(ctx, e, bin) {
+    const base = needBase(ctx, e);
+    const key = ctx.state.get('cosign-key') as string;
+    const predicate = join(e.image.dir, 'index.json');
+    const ref = `${e.host}/${base.repo}@${base.digest}`;
+    expectOk(await e.sandbox.exec(bin, ['attest', '--yes', '--key', `${key}.key`, '--tlog-upload=false', '--type', 'custom', '--predicate', predicate, ...cosignTls(e), ref], { env: { COSIGN_PASSWORD: 'regprobe' } }), 'cosign attest');
+    expectOk(await e.sandbox.exec(bin, ['verify-attestation', '--key', `${key}.pub`, '--insecure-ignore-tlog', '--type', 'custom', ...cosignTls(e), ref]), 'cosign verify-attestation');
   },
-];
+});
+
+const cosignCases = clientCases('cosign', [
+  { id: 'real-clients.cosign.sign', title: 'cosign signs an image with a local key (no transparency log); the signature is stored in the registry.', requirements: [REQ('cosign', 'cosign sign --key')], run: cosignSteps.sign },
+  { id: 'real-clients.cosign.verify', title: 'cosign verify finds the signature and checks it against the public key.', requirements: [REQ('cosign', 'cosign verify --key')], run: cosignSteps.verify },
+  { id: 'real-clients.cosign.attest', title: 'cosign attest stores an in-toto attestation and verify-attestation checks it.', requirements: [REQ('cosign', 'cosign attest / verify-attestation')], run: cosignSteps.attest },
+]);
 
 const CASES_BY_CLIENT: Record<RealClientName, CaseDefinition[]> = {
   skopeo: skopeoCases,

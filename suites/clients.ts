@@ -230,6 +230,9 @@ async function blobExists(ctx: CaseContext, who: ClientId, repo: string, digest:
   return false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Uploads and cross-repository mounts: one row per client family, one function that runs a row.
+
 /**
  * How a client sends a blob into the session its POST opened, one row per client family: the whole
  * blob in one PATCH then PUT ?digest= without a body, or one PUT ?digest= carrying the body.

@@ -23,7 +23,7 @@ import type { BenchReport, BenchSettings } from '../../bench/model.js';
 import type { ExistingImage } from '../../bench/workload.js';
 import type { Credentials } from '../auth/basic-auth.js';
 import { setExitCode } from './context.js';
-import { ensureReportDir } from './conformance-command.js';
+import { ensureReportDir } from './report-dir.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
 import { VERSION } from '../version.js';
 import { resolveAuth, type AuthArgs } from './resolve-auth.js';

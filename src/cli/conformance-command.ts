@@ -1,6 +1,5 @@
 // `regprobe conformance [URL]`: run the conformance suites against a registry (or the bundled one),
 // print the table, write the report files, exit 0 / 1 / 2 (DESIGN.md).
-import { access, constants, mkdir, stat } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import type { ConformanceReport, SecondIdentity, SpecVersion } from '../conformance/model.js';
 import { runConformance } from '../conformance/runner.js';
@@ -19,6 +18,7 @@ import { conformanceProgress } from '../report/conformance-progress.js';
 import { appendStepSummary, CONFORMANCE_FORMATS, isConformanceFormat, writeConformanceFiles, type ConformanceFormat } from '../report/conformance-outputs.js';
 import { setExitCode } from './context.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit.js';
+import { ensureReportDir } from './report-dir.js';
 import { VERSION } from '../version.js';
 import { targetSettingsFrom, withTarget, type Target, type TargetSettings } from './target.js';
 import { OTEL_OPTIONS, withTelemetry } from './otel-option.js';
@@ -193,19 +193,6 @@ export function conformanceExitCode(report: ConformanceReport, strict: boolean):
   if (report.summary.requiredFailed > 0) return ExitCode.failed;
   if (strict && (report.summary.failed > 0 || report.summary.errored > 0)) return ExitCode.failed;
   return ExitCode.ok;
-}
-
-/** Fails early, before anything is run, when the report directory cannot be written. */
-export async function ensureReportDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
-    throw new CliError(`--report-dir ${dir} cannot be used: ${why}`);
-  }
 }
 
 /** The conformance phase against an open target: run, print, write; returns the exit code. */

@@ -1,7 +1,8 @@
 // `regprobe run [URL]`: the main job. Conformance, then a short benchmark, against one target (with no
 // URL, one bundled reference registry serves both phases).
 import type { CommandModule } from 'yargs';
-import { conformanceOptions, conformancePhase, conformanceSettings, ensureReportDir, type ConformanceArgs } from './conformance-command.js';
+import { conformanceOptions, conformancePhase, conformanceSettings, type ConformanceArgs } from './conformance-command.js';
+import { ensureReportDir } from './report-dir.js';
 import { setExitCode } from './context.js';
 import { benchPhase } from './bench-command.js';
 import { withTarget } from './target.js';

@@ -11,9 +11,9 @@ import { connect as tlsConnect } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { toTransportError, TransportError } from './errors.js';
 
-/** Waits before a request may start (the --max-rps pacer); 0 = now. */
+/** Starts a request at its slot (the --max-rps pacer). */
 export interface StartPacer {
-  reserve(): number;
+  schedule(start: () => void): void;
 }
 
 export interface LeanHttpOptions {
@@ -414,8 +414,7 @@ export class LeanHttp {
   send(req: PreparedRequest, sinkFor?: SinkFactory): Promise<LeanResponse> {
     return new Promise<LeanResponse>((resolve, reject) => {
       const ex: Exchange = { req, sinkFor, sink: undefined, started: 0, resolve, reject, seen: 0, retried: false };
-      const wait = this.opts.pacer?.reserve() ?? 0;
-      if (wait > 0) setTimeout(() => this.dispatch(ex), wait);
+      if (this.opts.pacer) this.opts.pacer.schedule(() => this.dispatch(ex));
       else this.dispatch(ex);
     });
   }

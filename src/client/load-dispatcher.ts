@@ -34,9 +34,28 @@ export class RequestPacer {
   /** Milliseconds the caller must wait before starting a request (reserves the slot). */
   reserve(): number {
     const t = this.now();
+    return this.slotFrom(t) - t;
+  }
+
+  /**
+   * Reserves a slot and calls `start` at it, never before. A timer alone can fire early: it runs by
+   * the event loop's clock, read once per loop turn, which on a busy machine lags the real one by
+   * milliseconds; so the slot is checked again when the timer fires.
+   */
+  schedule(start: () => void): void {
+    const at = this.slotFrom(this.now());
+    const due = (): void => {
+      const left = at - this.now();
+      if (left > 0) setTimeout(due, left);
+      else start();
+    };
+    due();
+  }
+
+  private slotFrom(t: number): number {
     const at = Math.max(t, this.nextAt);
     this.nextAt = at + this.interval;
-    return at - t;
+    return at;
   }
 }
 
@@ -63,9 +82,7 @@ export function createLoadDispatcher(opts: LoadDispatcherOptions = {}): Dispatch
   }
   const pacer = opts.pacer ?? new RequestPacer(opts.maxRps!);
   const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
-    const wait = pacer.reserve();
-    if (wait <= 0) return dispatch(options, handler);
-    setTimeout(() => dispatch(options, handler), wait);
+    pacer.schedule(() => dispatch(options, handler));
     return true;
   };
   const d = agent.compose(keepHeadsAlive, paced);

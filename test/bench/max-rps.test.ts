@@ -17,6 +17,34 @@ t.test('pacer: evenly spaced slots, no burst after idle time', async (t) => {
   t.throws(() => new RequestPacer(0));
 });
 
+t.test('pacer: a timer that fires before its slot does not start the request early', async (t) => {
+  // Timers run by the event loop's cached clock, which lags the real one on a busy machine: here the
+  // pacer's clock stands still, so every timer fires "early", and only the slot check holds the start.
+  let now = 0;
+  let reads = 0;
+  let onRead = (): void => {};
+  const p = new RequestPacer(10, () => {
+    reads++;
+    onRead();
+    return now;
+  });
+  const started: number[] = [];
+  p.schedule(() => started.push(now));
+  t.same(started, [0], 'a free slot starts at once');
+  const secondStarted = new Promise<void>((resolve) => p.schedule(() => resolve(void started.push(now))));
+  const readsArmed = reads;
+  await new Promise<void>((resolve) => {
+    onRead = () => {
+      if (reads > readsArmed) resolve();
+    };
+  });
+  onRead = () => {};
+  t.same(started, [0], 'the timer fired while the clock said 0: not started');
+  now = 100;
+  await secondStarted;
+  t.same(started, [0, 100], 'started once the clock reached its slot');
+});
+
 t.test('requests through a paced dispatcher arrive no faster than the ceiling', async (t) => {
   const arrivals: number[] = [];
   const server = createServer((_req, res) => {

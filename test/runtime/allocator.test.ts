@@ -1,9 +1,13 @@
 // keepFreedHeapMemory: after it, the 64 KiB buffers that socket reads allocate, freed together by
 // the GC, no longer fault their pages back in on the next read. Measured in child processes as
 // page faults (/proc/self/stat), not time. The children collect garbage themselves before every read
-// and with V8's background GC threads off: otherwise the buffers are freed on whichever thread and at
-// whatever moment the scheduler allows, and on a busy machine the untuned process sometimes keeps its
-// pages by luck (medians of 8 to 2,500 faults per read were seen under a CPU hog).
+// and with V8's background GC threads off, so the buffers are freed at a known moment on one thread.
+//
+// What is asserted is the tuned process: its steady reads fault in under 1% of the pages they read.
+// The untuned process is measured and shown, not asserted: whether glibc returns its pages depends on
+// the heap's layout (a live allocation above the freed buffers blocks the trim, and glibc raises its
+// own threshold after freeing any large mapped block), so under a CPU hog it kept them by luck in some
+// runs (medians of 2 to 16,300 faults per read), even with the default threshold pinned.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -49,10 +53,11 @@ server.close();`;
 }
 
 t.test('freed socket-sized buffers are reused instead of faulted back in', { skip: process.platform !== 'linux' && 'glibc tuning: Linux only' }, async (t) => {
+  const pages = (64 * 1024 * 1024) / 4096;
   const plain = await faultsPer64MiB(false);
+  t.comment(`without the tuning: median ${plain} faults per 64 MiB read (usually about ${pages}: every page faulted in again)`);
   const tuned = await faultsPer64MiB(true);
-  t.ok(plain > 1000, `without the tuning 64 MiB read from a socket faults its buffers' pages in again (median ${plain} faults per 64 MiB)`);
-  t.ok(tuned < plain / 10, `with it the memory is kept and reused (median ${tuned} faults per 64 MiB)`);
+  t.ok(tuned < pages / 100, `with it the memory is kept and reused (median ${tuned} faults per 64 MiB read, ${pages} pages)`);
 });
 
 t.test('idempotent, and it leaves an explicit MALLOC_TRIM_THRESHOLD_ alone', async (t) => {

@@ -34,7 +34,9 @@ export class RequestPacer {
   /** Milliseconds the caller must wait before starting a request (reserves the slot). */
   reserve(): number {
     const t = this.now();
-    return this.slotFrom(t) - t;
+    const at = Math.max(t, this.nextAt);
+    this.nextAt = at + this.interval;
+    return at - t;
   }
 
   /**
@@ -43,19 +45,15 @@ export class RequestPacer {
    * milliseconds; so the slot is checked again when the timer fires.
    */
   schedule(start: () => void): void {
-    const at = this.slotFrom(this.now());
+    // Read after the reservation, so `at` is never before the slot (the clock only moves on).
+    const wait = this.reserve();
+    const at = this.now() + wait;
     const due = (): void => {
       const left = at - this.now();
       if (left > 0) setTimeout(due, left);
       else start();
     };
     due();
-  }
-
-  private slotFrom(t: number): number {
-    const at = Math.max(t, this.nextAt);
-    this.nextAt = at + this.interval;
-    return at;
   }
 }
 
